@@ -1,0 +1,328 @@
+// The math of every activation, written once.
+//
+// Each functor is the only place its activation's formula lives. Its member
+// templates are instantiated with T = float/double (scalar CPU loop tails and
+// CUDA device code) and T = at::vec::Vectorized<float|double> (the CPU SIMD
+// main loop). Half and bfloat16 are loaded, computed in float, stored back.
+//
+// Unary activations (y = f(x; fixed hyper-parameters)) provide:
+//   name, schema_params     op name and the schema text after `Tensor self`
+//   Params                  C++ types of those schema arguments, in order
+//   saved                   which tensor backward reads: the input or the output
+//   has_inplace             whether torch.nn offers inplace=True for it
+//   forward(x)              f(x)
+//   backward(g, s)          g * f'(x), written in terms of the saved element s
+//   double_backward(gg,g,s) gg * g * d f'(x) / d s  (the backward's derivative
+//                           w.r.t. the saved tensor; its derivative w.r.t. g is
+//                           the backward itself, since it is linear in g)
+//
+// Activations with a learnable parameter tensor p broadcast against x (PReLU's
+// weight, Swish's beta) provide forward(x, p), backward(g, x, p) -> {gx, gp}
+// and double_backward(ggx, ggp, g, x, p) -> {g_g, g_x, g_p}; gp and g_p are per
+// element and reduced to p's shape by the op (see param_ops.cpp).
+#pragma once
+
+#include <string_view>
+#include <tuple>
+
+#include <c10/util/Exception.h>
+
+#include "math.h"
+
+namespace torch_act {
+
+enum class Saved { Input, Output };
+
+// Several outputs of one elementwise evaluation (an aggregate that also works
+// in CUDA device code, where std::array is not guaranteed to).
+template <class T, int N>
+struct Values {
+  T v[N];
+  TORCH_ACT_HD T& operator[](int i) { return v[i]; }
+  TORCH_ACT_HD const T& operator[](int i) const { return v[i]; }
+};
+
+using math::exp;
+using math::expm1;
+using math::tanh;
+using math::erf;
+using math::where;
+
+template <class T>
+TORCH_ACT_HD inline T sigmoid_of(T x) {
+  return T(1) / (T(1) + exp(T(0) - x));
+}
+
+// ---------------------------------------------------------------- sigmoid, tanh
+
+struct Sigmoid {
+  static constexpr const char* name = "sigmoid";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return sigmoid_of(x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const { return g * (T(1) - y) * y; }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T y) const {
+    return gg * g * (T(1) - T(2) * y);
+  }
+};
+
+struct Tanh {
+  static constexpr const char* name = "tanh";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return tanh(x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const { return g * (T(1) - y * y); }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T y) const {
+    return gg * g * (T(-2) * y);
+  }
+};
+
+// ------------------------------------------------------------ ReLU, LeakyReLU
+// Kinks follow torch: the x <= 0 branch is taken at exactly 0, and a NaN input
+// falls through the comparison to the branch that propagates it.
+
+struct Relu {
+  static constexpr const char* name = "relu";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Output;  // y > 0 exactly where x > 0
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return where(x <= T(0), T(0), x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const { return where(y <= T(0), T(0), g); }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+struct LeakyRelu {
+  static constexpr const char* name = "leaky_relu";
+  static constexpr const char* schema_params = "float negative_slope=0.01";
+  using Params = std::tuple<double>;
+  // The input, because a negative slope makes the output's sign ambiguous.
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  double negative_slope;
+  explicit LeakyRelu(double negative_slope) : negative_slope(negative_slope) {}
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x > T(0), x, x * T(negative_slope));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x > T(0), g, g * T(negative_slope));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+// ----------------------------------------------------------------- ELU, SELU
+// Both save the output: for x <= 0, f'(x) = y + alpha*scale, so the input can
+// be freed. That needs alpha >= 0 (y must keep x's sign); autograd.cpp checks.
+
+struct Elu {
+  static constexpr const char* name = "elu";
+  static constexpr const char* schema_params = "float alpha=1.0";
+  using Params = std::tuple<double>;
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = true;
+
+  double alpha;
+  explicit Elu(double alpha) : alpha(alpha) {}
+  bool output_determines_gradient() const { return alpha >= 0; }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x <= T(0), T(alpha) * expm1(x), x);
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const {
+    return where(y <= T(0), g * (y + T(alpha)), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T y) const {
+    return where(y <= T(0), gg * g, T(0));
+  }
+};
+
+struct Selu {
+  // Klambauer et al. 2017: the fixed point (mean 0, variance 1) constants.
+  static constexpr double kAlpha = 1.6732632423543772848170429916717;
+  static constexpr double kScale = 1.0507009873554804934193349852946;
+  static constexpr const char* name = "selu";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x <= T(0), T(kScale * kAlpha) * expm1(x), T(kScale) * x);
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const {
+    return where(y <= T(0), g * (y + T(kScale * kAlpha)), g * T(kScale));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T y) const {
+    return where(y <= T(0), gg * g, T(0));
+  }
+};
+
+// ------------------------------------------------------------ SiLU and Swish
+// f(x; b) = x * sigmoid(b x). With s = sigmoid(b x), q = s(1-s), r = 2 + b x (1-2s):
+//   df/dx = s + b x q          df/db = x^2 q
+//   d2f/dx2 = b q r            d2f/dxdb = x q r          d2f/db2 = x^3 q (1-2s)
+// SiLU is b = 1; Swish has b fixed (a float) or learnable (a tensor).
+struct SwishMath {
+  template <class T> TORCH_ACT_HD static T forward(T x, T b) {
+    return x / (T(1) + exp(T(0) - b * x));
+  }
+  template <class T> TORCH_ACT_HD static T dfdx(T x, T b) {
+    T s = sigmoid_of(b * x);
+    return s + b * x * s * (T(1) - s);
+  }
+  template <class T> TORCH_ACT_HD static T d2fdx2(T x, T b) {
+    T s = sigmoid_of(b * x);
+    T q = s * (T(1) - s);
+    return b * q * (T(2) + b * x * (T(1) - T(2) * s));
+  }
+  // All five derivatives at once, sharing one sigmoid.
+  template <class T>
+  TORCH_ACT_HD static void all_derivatives(
+      T x, T b, T& fx, T& fb, T& fxx, T& fxb, T& fbb) {
+    T s = sigmoid_of(b * x);
+    T q = s * (T(1) - s);
+    T one_minus_2s = T(1) - T(2) * s;
+    T qr = q * (T(2) + b * x * one_minus_2s);
+    fx = s + b * x * q;
+    fb = x * x * q;
+    fxx = b * qr;
+    fxb = x * qr;
+    fbb = x * x * x * q * one_minus_2s;
+  }
+};
+
+struct Silu {
+  static constexpr const char* name = "silu";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(1)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(1)); }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return gg * g * SwishMath::d2fdx2(x, T(1));
+  }
+};
+
+struct Swish {
+  static constexpr const char* name = "swish";
+  static constexpr const char* schema_params = "float beta=1.0";
+  using Params = std::tuple<double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  double beta;
+  explicit Swish(double beta) : beta(beta) {}
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(beta)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(beta)); }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return gg * g * SwishMath::d2fdx2(x, T(beta));
+  }
+};
+
+// ---------------------------------------------------------------------- GELU
+// approximate='none':  f = x Phi(x),  f' = Phi(x) + x phi(x),  f'' = phi(x) (2 - x^2)
+// approximate='tanh':  u = k (x + c x^3), t = tanh(u), f = x (1 + t) / 2,
+//   f' = (1 + t)/2 + x (1 - t^2) u' / 2,  f'' = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2)
+//   with u' = k (1 + 3 c x^2), u'' = 6 k c x   (Hendrycks & Gimpel 2016)
+struct Gelu {
+  static constexpr double kSqrtHalf = 0.70710678118654752440;     // 1/sqrt(2)
+  static constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/sqrt(2 pi)
+  static constexpr double kTanhScale = 0.79788456080286535588;    // sqrt(2/pi)
+  static constexpr double kTanhCubic = 0.044715;
+  static constexpr const char* name = "gelu";
+  static constexpr const char* schema_params = "*, str approximate='none'";
+  using Params = std::tuple<std::string_view>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  bool use_tanh;
+  explicit Gelu(std::string_view approximate) : use_tanh(approximate == "tanh") {
+    TORCH_CHECK(
+        approximate == "none" || approximate == "tanh",
+        "torch_act.gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    if (use_tanh) {
+      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x * x * x));
+      return T(0.5) * x * (T(1) + t);
+    }
+    return T(0.5) * x * (T(1) + erf(x * T(kSqrtHalf)));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    if (use_tanh) {
+      T x2 = x * x;
+      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
+      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
+      return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
+    }
+    T cdf = T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
+    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
+    return g * (cdf + x * pdf);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T x2 = x * x;
+    if (use_tanh) {
+      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
+      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
+      T d2u = T(6 * kTanhScale * kTanhCubic) * x;
+      return gg * g * (T(1) - t * t) * (du + T(0.5) * x * (d2u - T(2) * t * du * du));
+    }
+    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x2);
+    return gg * g * pdf * (T(2) - x2);
+  }
+};
+
+// ------------------------------------------- activations with a learnable tensor
+
+// PReLU (He et al. 2015): f = x if x > 0 else a x, a per channel (dim 1).
+struct Prelu {
+  static constexpr const char* name = "prelu";
+  static constexpr const char* overload = "";
+  static constexpr const char* param_name = "weight";
+
+  template <class T> TORCH_ACT_HD T forward(T x, T a) const { return where(x > T(0), x, a * x); }
+  template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T x, T a) const {
+    return {{where(x > T(0), g, a * g), where(x > T(0), T(0), g * x)}};
+  }
+  template <class T>
+  TORCH_ACT_HD Values<T, 3> double_backward(T ggx, T gga, T g, T x, T a) const {
+    return {{where(x > T(0), ggx, a * ggx + gga * x),  // d/dg
+             where(x > T(0), T(0), g * gga),           // d/dx (f'' is 0 but df/da = x)
+             where(x > T(0), T(0), g * ggx)}};          // d/da
+  }
+};
+
+// Swish with a learnable beta (Ramachandran et al. 2017): beta holds one value.
+struct SwishLearnable {
+  static constexpr const char* name = "swish";
+  static constexpr const char* overload = "Tensor";
+  static constexpr const char* param_name = "beta";
+
+  template <class T> TORCH_ACT_HD T forward(T x, T b) const { return SwishMath::forward(x, b); }
+  template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T x, T b) const {
+    T fx, fb, fxx, fxb, fbb;
+    SwishMath::all_derivatives(x, b, fx, fb, fxx, fxb, fbb);
+    return {{g * fx, g * fb}};
+  }
+  template <class T>
+  TORCH_ACT_HD Values<T, 3> double_backward(T ggx, T ggb, T g, T x, T b) const {
+    T fx, fb, fxx, fxb, fbb;
+    SwishMath::all_derivatives(x, b, fx, fb, fxx, fxb, fbb);
+    return {{ggx * fx + ggb * fb, g * (ggx * fxx + ggb * fxb), g * (ggx * fxb + ggb * fbb)}};
+  }
+};
+
+} // namespace torch_act

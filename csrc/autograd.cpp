@@ -1,0 +1,276 @@
+// Autograd for every torch_act op, registered at the Autograd key.
+//
+// Each Function calls the registered ops through the dispatcher (never a raw
+// kernel), so fake tensors, torch.compile and any backend see the same ops.
+// Backward ops are themselves differentiable, which gives double backward:
+//   * unary:  grad_input = B(g, s) is linear in g, so dB/dg . gg = B(gg, s), and
+//             dB/ds . gg comes from <name>_double_backward. When s is the output,
+//             autograd chains that on through the forward.
+//   * param:  <name>_double_backward returns all three input gradients at once.
+// Third-order gradients are not provided (the double-backward ops have no
+// autograd kernel, so torch raises if one is attempted).
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
+#include <torch/csrc/autograd/VariableTypeUtils.h>
+#include <torch/library.h>
+
+#include "ops.h"
+
+namespace torch_act {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::Function;
+using torch::autograd::variable_list;
+using at::Tensor;
+
+c10::OperatorHandle find_op(const std::string& name, const char* overload = "") {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(("torch_act::" + name).c_str(), overload);
+}
+
+// Hyper-parameters travel through ctx->saved_data as IValues.
+inline c10::IValue to_ivalue(double v) { return v; }
+inline c10::IValue to_ivalue(std::string_view v) { return std::string(v); }
+template <class P>
+using Stored = std::conditional_t<std::is_same_v<P, std::string_view>, std::string, P>;
+
+template <class... P>
+void save_params(AutogradContext* ctx, const P&... params) {
+  int i = 0;
+  ((ctx->saved_data["param" + std::to_string(i++)] = to_ivalue(params)), ...);
+}
+
+template <class... P, size_t... I>
+std::tuple<Stored<P>...> load_params(AutogradContext* ctx, std::index_sequence<I...>) {
+  return {ctx->saved_data["param" + std::to_string(I)].template to<Stored<P>>()...};
+}
+
+// ELU saves its output, which determines the gradient only for alpha >= 0.
+template <class Act, class = void>
+struct ChecksOutputGradient : std::false_type {};
+template <class Act>
+struct ChecksOutputGradient<Act, std::void_t<decltype(&Act::output_determines_gradient)>>
+    : std::true_type {};
+
+template <class Act, class Params = typename Act::Params>
+struct UnaryAutograd;
+
+template <class Act, class... P>
+struct UnaryAutograd<Act, std::tuple<P...>> {
+  static auto& forward_op() {
+    static auto op = find_op(Act::name).template typed<Tensor(const Tensor&, P...)>();
+    return op;
+  }
+  static auto& forward_inplace_op() {
+    static auto op =
+        find_op(std::string(Act::name) + "_").template typed<void(const Tensor&, P...)>();
+    return op;
+  }
+  static auto& backward_op() {
+    static auto op = find_op(std::string(Act::name) + "_backward")
+                         .template typed<Tensor(const Tensor&, const Tensor&, P...)>();
+    return op;
+  }
+  static auto& double_backward_op() {
+    static auto op =
+        find_op(std::string(Act::name) + "_double_backward")
+            .template typed<Tensor(const Tensor&, const Tensor&, const Tensor&, P...)>();
+    return op;
+  }
+
+  static void check_gradient_supported(P... params) {
+    if constexpr (ChecksOutputGradient<Act>::value) {
+      TORCH_CHECK(
+          Act{params...}.output_determines_gradient(), "torch_act.", Act::name,
+          ": the gradient is computed from the saved output, which needs alpha >= 0");
+    }
+  }
+
+  template <class Fn>
+  static variable_list with_params(AutogradContext* ctx, Fn&& fn) {
+    auto stored = load_params<P...>(ctx, std::index_sequence_for<P...>{});
+    return std::apply([&](const auto&... s) { return fn(P(s)...); }, stored);
+  }
+
+  // The gradient of the first-order backward B(grad_output, saved).
+  struct Backward : Function<Backward> {
+    static Tensor forward(
+        AutogradContext* ctx, const Tensor& grad_output, const Tensor& saved, P... params) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      ctx->save_for_backward({grad_output, saved});
+      save_params(ctx, params...);
+      return backward_op().call(grad_output, saved, params...);
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+      auto vars = ctx->get_saved_variables();
+      const Tensor& grad_grad_input = grads[0];
+      return with_params(ctx, [&](P... params) -> variable_list {
+        return {
+            backward_op().call(grad_grad_input, vars[1], params...),
+            double_backward_op().call(grad_grad_input, vars[0], vars[1], params...),
+            (static_cast<void>(params), Tensor())...};
+      });
+    }
+  };
+
+  static Tensor grad_input(AutogradContext* ctx, const Tensor& grad_output) {
+    const Tensor saved = ctx->get_saved_variables()[0];
+    return with_params(ctx, [&](P... params) -> variable_list {
+             return {Backward::apply(grad_output, saved, params...)};
+           })[0];
+  }
+
+  struct Forward : Function<Forward> {
+    static Tensor forward(AutogradContext* ctx, const Tensor& self, P... params) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      Tensor out = forward_op().call(self, params...);
+      ctx->save_for_backward({Act::saved == Saved::Output ? out : self});
+      save_params(ctx, params...);
+      return out;
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+      return {grad_input(ctx, grads[0]), (static_cast<void>(sizeof(P)), Tensor())...};
+    }
+  };
+
+  struct ForwardInplace : Function<ForwardInplace> {
+    static Tensor forward(AutogradContext* ctx, const Tensor& self, P... params) {
+      // Backward from the input needs the values this op overwrites.
+      const Tensor input = Act::saved == Saved::Input ? self.clone() : Tensor();
+      {
+        at::AutoDispatchBelowADInplaceOrView guard;
+        forward_inplace_op().call(self, params...);
+      }
+      ctx->mark_dirty({self});
+      ctx->save_for_backward({Act::saved == Saved::Output ? self : input});
+      save_params(ctx, params...);
+      return self;
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+      return {grad_input(ctx, grads[0]), (static_cast<void>(sizeof(P)), Tensor())...};
+    }
+  };
+
+  static Tensor forward_autograd(const Tensor& self, P... params) {
+    if (at::GradMode::is_enabled() && self.requires_grad()) {
+      check_gradient_supported(params...);
+    }
+    return Forward::apply(self, params...);
+  }
+
+  static void forward_inplace_autograd(const Tensor& self, P... params) {
+    const bool needs_grad = at::GradMode::is_enabled() && self.requires_grad();
+    torch::autograd::check_inplace(self, needs_grad);
+    if (!needs_grad) {
+      {
+        at::AutoDispatchBelowADInplaceOrView guard;
+        forward_inplace_op().call(self, params...);
+      }
+      torch::autograd::increment_version(self);
+      return;
+    }
+    check_gradient_supported(params...);
+    ForwardInplace::apply(self, params...);
+  }
+
+  static Tensor backward_autograd(const Tensor& grad_output, const Tensor& saved, P... params) {
+    return Backward::apply(grad_output, saved, params...);
+  }
+
+  static void register_kernels(torch::Library& m) {
+    m.impl(Act::name, TORCH_FN(forward_autograd));
+    if constexpr (Act::has_inplace) {
+      m.impl((std::string(Act::name) + "_").c_str(), TORCH_FN(forward_inplace_autograd));
+    }
+    m.impl((std::string(Act::name) + "_backward").c_str(), TORCH_FN(backward_autograd));
+  }
+};
+
+template <class Act>
+struct ParamAutograd {
+  using Pair = std::tuple<Tensor, Tensor>;
+  using Triple = std::tuple<Tensor, Tensor, Tensor>;
+
+  static auto& forward_op() {
+    static auto op = find_op(Act::name, Act::overload)
+                         .template typed<Tensor(const Tensor&, const Tensor&)>();
+    return op;
+  }
+  static auto& backward_op() {
+    static auto op = find_op(std::string(Act::name) + "_backward", Act::overload)
+                         .template typed<Pair(const Tensor&, const Tensor&, const Tensor&)>();
+    return op;
+  }
+  static auto& double_backward_op() {
+    static auto op =
+        find_op(std::string(Act::name) + "_double_backward", Act::overload)
+            .template typed<Triple(
+                const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)>();
+    return op;
+  }
+
+  struct Backward : Function<Backward> {
+    static variable_list forward(
+        AutogradContext* ctx, const Tensor& grad_output, const Tensor& self,
+        const Tensor& param) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      ctx->save_for_backward({grad_output, self, param});
+      auto [grad_self, grad_param] = backward_op().call(grad_output, self, param);
+      return {grad_self, grad_param};
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+      auto vars = ctx->get_saved_variables();
+      auto [g_grad_output, g_self, g_param] =
+          double_backward_op().call(grads[0], grads[1], vars[0], vars[1], vars[2]);
+      return {g_grad_output, g_self, g_param};
+    }
+  };
+
+  struct Forward : Function<Forward> {
+    static Tensor forward(AutogradContext* ctx, const Tensor& self, const Tensor& param) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      ctx->save_for_backward({self, param});
+      return forward_op().call(self, param);
+    }
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+      auto vars = ctx->get_saved_variables();
+      return Backward::apply(grads[0], vars[0], vars[1]);
+    }
+  };
+
+  static Tensor forward_autograd(const Tensor& self, const Tensor& param) {
+    return Forward::apply(self, param);
+  }
+  static Pair backward_autograd(
+      const Tensor& grad_output, const Tensor& self, const Tensor& param) {
+    auto grads = Backward::apply(grad_output, self, param);
+    return {grads[0], grads[1]};
+  }
+
+  static void register_kernels(torch::Library& m) {
+    auto name = [](const char* suffix) {
+      std::string op = std::string(Act::name) + suffix;
+      return Act::overload[0] == '\0' ? op : op + "." + Act::overload;
+    };
+    m.impl(name("").c_str(), TORCH_FN(forward_autograd));
+    m.impl(name("_backward").c_str(), TORCH_FN(backward_autograd));
+  }
+};
+
+} // namespace
+
+TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
+  for_each_activation(UnaryActivations{}, [&](auto* act) {
+    UnaryAutograd<std::remove_pointer_t<decltype(act)>>::register_kernels(m);
+  });
+  for_each_activation(ParamActivations{}, [&](auto* act) {
+    ParamAutograd<std::remove_pointer_t<decltype(act)>>::register_kernels(m);
+  });
+}
+
+} // namespace torch_act

@@ -1,0 +1,156 @@
+// The one CPU loop every torch_act kernel runs through.
+//
+// elementwise<scalar_t, kOut, kIn>(iter, op) evaluates `op` on each element of
+// a TensorIterator that holds kOut outputs followed by kIn inputs, all of
+// dtype scalar_t. `op` is a generic callable: it receives kIn values of the
+// compute type (float for half/bfloat16, else scalar_t), either as scalars or
+// as at::vec::Vectorized, and returns one value or Values<., kOut>.
+//
+// TensorIterator gives us dimension coalescing, any strides and parallel_for;
+// inside each chunk we take a SIMD loop when every output is contiguous and
+// every input is contiguous or a broadcast scalar (stride 0), else a strided
+// scalar loop.
+#pragma once
+
+#include <array>
+#include <utility>
+
+#include <ATen/OpMathType.h>
+#include <ATen/TensorIterator.h>
+#include <ATen/cpu/vec/functional.h>
+#include <ATen/cpu/vec/vec.h>
+
+#include "../activations.h"
+
+namespace torch_act {
+namespace cpu {
+
+// Loads scalar_t into one or two Vectorized<opmath_t> and stores them back.
+template <class scalar_t>
+struct OpmathVec {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using Vec = at::vec::Vectorized<opmath_t>;
+  using Stored = at::vec::Vectorized<scalar_t>;
+  static constexpr int64_t kWidth = Stored::size();  // elements per step
+  static constexpr int kParts = static_cast<int>(kWidth / Vec::size());
+  using Pack = std::array<Vec, kParts>;
+
+  static Pack load(const scalar_t* p) {
+    if constexpr (kParts == 1) {
+      return {Vec::loadu(p)};
+    } else {
+      auto [lo, hi] = at::vec::convert_to_float<scalar_t>(Stored::loadu(p));
+      return {lo, hi};
+    }
+  }
+  static Pack broadcast(scalar_t value) {
+    Pack pack;
+    pack.fill(Vec(static_cast<opmath_t>(value)));
+    return pack;
+  }
+  static void store(scalar_t* p, const Pack& pack) {
+    if constexpr (kParts == 1) {
+      pack[0].store(p);
+    } else {
+      at::vec::convert_from_float<scalar_t>(pack[0], pack[1]).store(p);
+    }
+  }
+};
+
+template <int kOut, class R>
+inline const auto& output_of(const R& result, int o) {
+  if constexpr (kOut == 1) {
+    (void)o;
+    return result;
+  } else {
+    return result[o];
+  }
+}
+
+template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
+inline void vectorized_run(
+    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
+    std::index_sequence<I...>) {
+  using V = OpmathVec<scalar_t>;
+  constexpr int kParts = V::kParts;
+  // Broadcast inputs (stride 0) are loaded once per chunk.
+  std::array<typename V::Pack, kIn> invariant;
+  for (int k = 0; k < kIn; ++k) {
+    if (strides[kOut + k] == 0) {
+      invariant[k] = V::broadcast(*reinterpret_cast<const scalar_t*>(ptrs[kOut + k]));
+    }
+  }
+  int64_t i = 0;
+  for (; i + V::kWidth <= n; i += V::kWidth) {
+    std::array<typename V::Pack, kIn> in;
+    ((in[I] = strides[kOut + I] == 0
+          ? invariant[I]
+          : V::load(reinterpret_cast<const scalar_t*>(ptrs[kOut + I]) + i)),
+     ...);
+    std::array<typename V::Pack, kOut> out;
+    for (int part = 0; part < kParts; ++part) {
+      auto result = op(in[I][part]...);
+      for (int o = 0; o < kOut; ++o) {
+        out[o][part] = output_of<kOut>(result, o);
+      }
+    }
+    for (int o = 0; o < kOut; ++o) {
+      V::store(reinterpret_cast<scalar_t*>(ptrs[o]) + i, out[o]);
+    }
+  }
+  // Tail: scalar, same formula.
+  using opmath_t = typename V::opmath_t;
+  for (; i < n; ++i) {
+    auto result = op(static_cast<opmath_t>(
+        reinterpret_cast<const scalar_t*>(ptrs[kOut + I])[strides[kOut + I] == 0 ? 0 : i])...);
+    for (int o = 0; o < kOut; ++o) {
+      reinterpret_cast<scalar_t*>(ptrs[o])[i] =
+          static_cast<scalar_t>(output_of<kOut>(result, o));
+    }
+  }
+}
+
+template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
+inline void strided_run(
+    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
+    std::index_sequence<I...>) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  for (int64_t i = 0; i < n; ++i) {
+    auto result = op(static_cast<opmath_t>(
+        *reinterpret_cast<const scalar_t*>(ptrs[kOut + I] + i * strides[kOut + I]))...);
+    for (int o = 0; o < kOut; ++o) {
+      *reinterpret_cast<scalar_t*>(ptrs[o] + i * strides[o]) =
+          static_cast<scalar_t>(output_of<kOut>(result, o));
+    }
+  }
+}
+
+template <class scalar_t, int kOut, int kIn, class Op>
+void elementwise(at::TensorIteratorBase& iter, const Op& op) {
+  constexpr int kTensors = kOut + kIn;
+  TORCH_INTERNAL_ASSERT(iter.ntensors() == kTensors && iter.noutputs() == kOut);
+  constexpr int64_t kSize = sizeof(scalar_t);
+  iter.for_each([&](char** data, const int64_t* strides, int64_t n, int64_t rows) {
+    bool simd = true;
+    for (int t = 0; t < kTensors; ++t) {
+      const bool input = t >= kOut;
+      simd = simd && (strides[t] == kSize || (input && strides[t] == 0));
+    }
+    std::array<char*, kTensors> ptrs;
+    for (int64_t row = 0; row < rows; ++row) {
+      for (int t = 0; t < kTensors; ++t) {
+        ptrs[t] = data[t] + row * strides[kTensors + t];
+      }
+      if (simd) {
+        vectorized_run<scalar_t, kOut, kIn>(
+            ptrs.data(), strides, n, op, std::make_index_sequence<kIn>{});
+      } else {
+        strided_run<scalar_t, kOut, kIn>(
+            ptrs.data(), strides, n, op, std::make_index_sequence<kIn>{});
+      }
+    }
+  });
+}
+
+} // namespace cpu
+} // namespace torch_act

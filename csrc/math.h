@@ -1,0 +1,60 @@
+// Math primitives that one formula can be written against and compiled for
+// float/double scalars (host or CUDA device) and for at::vec::Vectorized<T>.
+//
+// A functor in activations.h calls exp(x), where(mask, a, b), x <= zero, ...;
+// overload resolution picks the scalar or the SIMD version here.
+#pragma once
+
+#include <cmath>
+
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define TORCH_ACT_HD __host__ __device__
+#else
+#define TORCH_ACT_HD
+#include <ATen/cpu/vec/vec.h>
+#endif
+
+namespace torch_act {
+namespace math {
+
+// Scalar overloads are plain (non-template) functions so they never compete
+// with the Vectorized templates below.
+#define TORCH_ACT_SCALAR_UNARY(fn)                              \
+  TORCH_ACT_HD inline float fn(float x) { return ::fn##f(x); }  \
+  TORCH_ACT_HD inline double fn(double x) { return ::fn(x); }
+TORCH_ACT_SCALAR_UNARY(exp)
+TORCH_ACT_SCALAR_UNARY(expm1)
+TORCH_ACT_SCALAR_UNARY(log1p)
+TORCH_ACT_SCALAR_UNARY(tanh)
+TORCH_ACT_SCALAR_UNARY(erf)
+#undef TORCH_ACT_SCALAR_UNARY
+
+// where(cond, a, b): cond ? a : b. For scalars cond is a bool; for vectors it
+// is the all-ones/all-zeros lane mask that Vectorized comparisons return.
+template <class T>
+TORCH_ACT_HD inline T where(bool cond, T a, T b) {
+  return cond ? a : b;
+}
+
+#if !defined(__CUDACC__) && !defined(__HIPCC__)
+template <class T>
+inline at::vec::Vectorized<T> exp(const at::vec::Vectorized<T>& x) { return x.exp(); }
+template <class T>
+inline at::vec::Vectorized<T> expm1(const at::vec::Vectorized<T>& x) { return x.expm1(); }
+template <class T>
+inline at::vec::Vectorized<T> log1p(const at::vec::Vectorized<T>& x) { return x.log1p(); }
+template <class T>
+inline at::vec::Vectorized<T> tanh(const at::vec::Vectorized<T>& x) { return x.tanh(); }
+template <class T>
+inline at::vec::Vectorized<T> erf(const at::vec::Vectorized<T>& x) { return x.erf(); }
+template <class T>
+inline at::vec::Vectorized<T> where(
+    const at::vec::Vectorized<T>& mask,
+    const at::vec::Vectorized<T>& a,
+    const at::vec::Vectorized<T>& b) {
+  return at::vec::Vectorized<T>::blendv(b, a, mask);
+}
+#endif
+
+} // namespace math
+} // namespace torch_act

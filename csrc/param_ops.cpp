@@ -1,0 +1,193 @@
+// Activations with a learnable parameter tensor: PReLU's weight and Swish's
+// beta. The math is in activations.h; what differs from the unary ops is the
+// shape bookkeeping: the parameter is broadcast over the input for the
+// elementwise pass, and its gradient is reduced back to the parameter's shape.
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include "cpu/run.h"
+#include "ops.h"
+
+namespace torch_act {
+namespace {
+
+// How a parameter is laid over the input. check() uses symbolic sizes so the
+// Meta kernels work under dynamic shapes; view() gives the broadcastable view.
+template <class Act>
+struct ParamShape;
+
+// torch.nn.functional.prelu's rules: one weight, or one per channel (dim 1).
+template <>
+struct ParamShape<Prelu> {
+  static void check(const at::Tensor& self, const at::Tensor& weight) {
+    TORCH_CHECK(
+        weight.dim() <= 1, "torch_act.prelu: expected weight to be a scalar or 1-D tensor, "
+        "but got ", weight.dim(), "-D");
+    if (weight.sym_numel() != 1) {
+      TORCH_CHECK(self.dim() > 0, "torch_act.prelu: a 0-dim input takes a single weight");
+      const c10::SymInt channels = self.dim() > 1 ? self.sym_size(1) : c10::SymInt(1);
+      TORCH_CHECK(
+          weight.sym_numel() == channels, "torch_act.prelu: weight has ",
+          weight.sym_numel(), " elements, but the input has ", channels,
+          " channels (dim 1); give one weight or one per channel");
+    }
+  }
+  static at::Tensor view(const at::Tensor& self, const at::Tensor& weight) {
+    std::vector<int64_t> shape(self.dim(), 1);
+    if (self.dim() > 1) {
+      shape[1] = weight.numel();
+    }
+    return weight.reshape(shape);
+  }
+};
+
+template <>
+struct ParamShape<SwishLearnable> {
+  static void check(const at::Tensor&, const at::Tensor& beta) {
+    TORCH_CHECK(
+        beta.dim() <= 1 && beta.sym_numel() == 1,
+        "torch_act.swish: expected beta to hold a single value (0-dim or shape [1]), "
+        "but got shape ", beta.sym_sizes());
+  }
+  static at::Tensor view(const at::Tensor& self, const at::Tensor& beta) {
+    return beta.reshape(std::vector<int64_t>(self.dim(), 1));
+  }
+};
+
+template <class Act>
+void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
+  check_floating(self, Act::name, "input");
+  check_floating(param, Act::name, Act::param_name);
+  TORCH_CHECK(
+      param.scalar_type() == self.scalar_type(), "torch_act.", Act::name, ": expected ",
+      Act::param_name, " to have the input's dtype (", self.scalar_type(), "), but got ",
+      param.scalar_type());
+  TORCH_CHECK(
+      param.device() == self.device(), "torch_act.", Act::name, ": expected ",
+      Act::param_name, " on the input's device (", self.device(), "), but got ",
+      param.device());
+  ParamShape<Act>::check(self, param);
+}
+
+// Sums a per-element parameter gradient over the broadcast dims into `out`.
+void reduce_to_param(const at::Tensor& per_element, const at::Tensor& view, at::Tensor& out) {
+  out.copy_(per_element.sum_to_size(view.sizes()).view(out.sizes()));
+}
+
+template <class Act>
+struct ParamKernels {
+  static at::Tensor forward_meta(const at::Tensor& self, const at::Tensor& param) {
+    check_param_inputs<Act>(self, param);
+    return at::empty_like(self);
+  }
+  static at::Tensor forward_cpu(const at::Tensor& self, const at::Tensor& param) {
+    at::Tensor out = forward_meta(self, param);
+    const Act act{};
+    cpu::run_elementwise<1>(
+        Act::name, {out}, [&](auto x, auto p) { return act.forward(x, p); }, self,
+        ParamShape<Act>::view(self, param));
+    return out;
+  }
+
+  static std::tuple<at::Tensor, at::Tensor> backward_meta(
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
+    check_param_inputs<Act>(self, param);
+    check_like(grad_output, self, Act::name, "grad_output", "self");
+    return {at::empty_like(self), at::empty_like(param)};
+  }
+  static std::tuple<at::Tensor, at::Tensor> backward_cpu(
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
+    auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
+    const at::Tensor view = ParamShape<Act>::view(self, param);
+    at::Tensor grad_param_per_element = at::empty_like(self);
+    const Act act{};
+    cpu::run_elementwise<2>(
+        Act::name, {grad_input, grad_param_per_element},
+        [&](auto g, auto x, auto p) { return act.backward(g, x, p); }, grad_output, self,
+        view);
+    reduce_to_param(grad_param_per_element, view, grad_param);
+    return {grad_input, grad_param};
+  }
+
+  // Returns the gradients w.r.t. (grad_output, self, param) of the backward,
+  // given the gradients flowing into its two outputs.
+  static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_meta(
+      const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
+    check_param_inputs<Act>(self, param);
+    check_like(grad_output, self, Act::name, "grad_output", "self");
+    check_like(grad_grad_input, self, Act::name, "grad_grad_input", "self");
+    check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
+    return {at::empty_like(grad_output), at::empty_like(self), at::empty_like(param)};
+  }
+  static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_cpu(
+      const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
+    auto [grad_grad_output, grad_self, grad_param] =
+        double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
+    const at::Tensor view = ParamShape<Act>::view(self, param);
+    at::Tensor grad_param_per_element = at::empty_like(self);
+    const Act act{};
+    cpu::run_elementwise<3>(
+        Act::name, {grad_grad_output, grad_self, grad_param_per_element},
+        [&](auto ggx, auto ggp, auto g, auto x, auto p) {
+          return act.double_backward(ggx, ggp, g, x, p);
+        },
+        grad_grad_input, ParamShape<Act>::view(self, grad_grad_param), grad_output, self,
+        view);
+    reduce_to_param(grad_param_per_element, view, grad_param);
+    return {grad_grad_output, grad_self, grad_param};
+  }
+};
+
+std::string qualified_overload(const char* name, const char* suffix, const char* overload) {
+  std::string op = std::string(name) + suffix;
+  return overload[0] == '\0' ? op : op + "." + overload;
+}
+
+template <class Act>
+void define_param(torch::Library& m) {
+  const std::string p = Act::param_name;
+  auto def = [&](const char* suffix, const std::string& args, const char* returns) {
+    m.def(torch::schema(
+        (qualified_overload(Act::name, suffix, Act::overload) + "(" + args + ") -> " + returns)
+            .c_str()));
+  };
+  def("", "Tensor self, Tensor " + p, "Tensor");
+  def("_backward", "Tensor grad_output, Tensor self, Tensor " + p, "(Tensor, Tensor)");
+  def("_double_backward",
+      "Tensor grad_grad_input, Tensor grad_grad_" + p + ", Tensor grad_output, Tensor self, Tensor " + p,
+      "(Tensor, Tensor, Tensor)");
+}
+
+} // namespace
+
+void define_param_ops(torch::Library& m) {
+  for_each_activation(ParamActivations{}, [&](auto* act) {
+    define_param<std::remove_pointer_t<decltype(act)>>(m);
+  });
+}
+
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+  for_each_activation(ParamActivations{}, [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    using K = ParamKernels<Act>;
+    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward_cpu));
+    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward_cpu));
+    m.impl(qualified_overload(Act::name, "_double_backward", Act::overload).c_str(),
+           TORCH_FN(K::double_backward_cpu));
+  });
+}
+
+TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
+  for_each_activation(ParamActivations{}, [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    using K = ParamKernels<Act>;
+    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward_meta));
+    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward_meta));
+    m.impl(qualified_overload(Act::name, "_double_backward", Act::overload).c_str(),
+           TORCH_FN(K::double_backward_meta));
+  });
+}
+
+} // namespace torch_act
