@@ -1,0 +1,158 @@
+"""Test cases generated from torch_act's spec table (torch_act/_spec.py).
+
+A Case is one activation with one setting of its arguments; it knows how to
+call torch_act's functional and the native torch reference the same way.
+Inputs are built per layout and filled with values spanning the regions that
+matter (large negative, around 0 and the kinks, large positive).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import torch
+
+import torch_act.functional as TF
+from torch_act._spec import ACTIVATIONS, Activation
+
+FLOAT_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+REDUCED = (torch.bfloat16, torch.float16)
+
+# Forward/gradient tolerances against torch (same dtype) or, for reduced
+# precision, against a float64 reference rounded to the dtype.
+TOLERANCE = {
+    torch.float64: dict(rtol=1e-10, atol=1e-12),
+    torch.float32: dict(rtol=2e-5, atol=1e-6),
+    torch.bfloat16: dict(rtol=1.6e-2, atol=1e-3),
+    torch.float16: dict(rtol=2e-3, atol=1e-4),
+}
+
+
+@dataclasses.dataclass
+class Case:
+    act: Activation
+    kwargs: dict
+    # Learnable tensor argument: "per_channel"/"single" weight (PReLU) or a beta tensor (Swish).
+    tensor_arg: Optional[str] = None
+
+    @property
+    def id(self) -> str:
+        parts = [self.act.name] + [f"{k}={v}" for k, v in self.kwargs.items()]
+        if self.tensor_arg:
+            parts.append(self.tensor_arg)
+        return "-".join(parts)
+
+    @property
+    def ours(self) -> Callable:
+        return getattr(TF, self.act.name)
+
+    @property
+    def reference(self) -> Callable:
+        return self.act.reference
+
+    def tensor_args(self, x: torch.Tensor, requires_grad: bool = False) -> tuple:
+        """The learnable tensor argument for input x, or ()."""
+        if self.tensor_arg is None:
+            return ()
+        if self.tensor_arg == "beta":
+            value = torch.tensor(1.3, dtype=x.dtype, device=x.device)
+        else:
+            channels = x.shape[1] if (self.tensor_arg == "per_channel" and x.dim() > 1) else 1
+            # Spans negative, zero and positive slopes.
+            value = torch.linspace(-0.5, 0.75, channels, dtype=torch.float64).to(x.dtype)
+        return (value.requires_grad_(requires_grad),)
+
+    def call(self, fn: Callable, x: torch.Tensor, *tensors) -> torch.Tensor:
+        return fn(x, *tensors, **self.kwargs)
+
+
+def all_cases() -> list[Case]:
+    cases = []
+    for act in ACTIVATIONS:
+        if act.learnable == "weight":
+            cases += [Case(act, {}, "single"), Case(act, {}, "per_channel")]
+            continue
+        cases += [Case(act, dict(cfg)) for cfg in act.test_configs]
+        if act.learnable == "beta":
+            cases.append(Case(act, {}, "beta"))
+    return cases
+
+
+CASES = all_cases()
+CASE_IDS = [c.id for c in CASES]
+INPLACE_CASES = [c for c in CASES if c.act.inplace]
+
+# Values spanning the interesting regions; kinks and +-0 included exactly.
+# Rounded through bfloat16 so every dtype under test holds exactly these values.
+_REGION_VALUES = (
+    torch.cat(
+        [
+            torch.arange(-56, 57, dtype=torch.float64) * (12.0 / 56),  # exact 0
+            torch.tensor([0.0, -0.0, 1e-3, -1e-3, 0.5, -0.5, 3.0, -3.0, 40.0, -40.0, 1e3, -1e3]),
+        ]
+    )
+    .to(torch.bfloat16)
+    .double()
+)
+SPECIAL_VALUES = torch.tensor([float("inf"), float("-inf"), float("nan")], dtype=torch.float64)
+
+
+def fill_values(numel: int, special: bool = False, seed: int = 0) -> torch.Tensor:
+    pool = torch.cat([_REGION_VALUES, SPECIAL_VALUES]) if special else _REGION_VALUES
+    gen = torch.Generator().manual_seed(seed)
+    index = torch.randint(0, pool.numel(), (numel,), generator=gen)
+    # Every pool value appears at least once when there is room.
+    head = min(numel, pool.numel())
+    index[:head] = torch.randperm(pool.numel(), generator=gen)[:head]
+    return pool[index]
+
+
+LAYOUTS = ("contiguous", "transposed", "channels_last", "sliced", "expanded", "empty", "scalar")
+
+
+def make_input(
+    layout: str,
+    dtype: torch.dtype,
+    special: bool = False,
+    seed: int = 0,
+    requires_grad: bool = False,
+) -> torch.Tensor:
+    """An input of the given layout holding the same values for every dtype.
+    With requires_grad, the result is a view of (or op on) a leaf, so the
+    layout reaches the op while gradients still flow."""
+
+    def filled(*shape):
+        numel = 1
+        for s in shape:
+            numel *= s
+        base = fill_values(numel, special, seed).reshape(shape).to(dtype)
+        return base.requires_grad_(requires_grad)
+
+    if layout == "contiguous":
+        return filled(2, 3, 5, 7)
+    if layout == "transposed":
+        return filled(7, 5, 3, 2).permute(3, 2, 1, 0)
+    if layout == "channels_last":
+        return filled(2, 3, 5, 7).contiguous(memory_format=torch.channels_last)
+    if layout == "sliced":
+        return filled(2, 3, 5, 14)[..., ::2]
+    if layout == "expanded":
+        return filled(1, 3, 1, 7).expand(2, 3, 5, 7)
+    if layout == "empty":
+        return filled(0, 3)
+    if layout == "scalar":
+        return filled(1).reshape(())
+    if layout == "large":  # past the parallel grain size
+        return filled(70001)
+    raise ValueError(layout)
+
+
+def expected_forward(case: Case, x: torch.Tensor, *tensors) -> torch.Tensor:
+    """torch's answer in x's dtype; for reduced precision (and where torch's
+    own answer is NaN but its float64 answer is not) the float64 answer rounded."""
+    ref64 = case.call(case.reference, x.double(), *(t.double() for t in tensors))
+    if x.dtype in REDUCED:
+        return ref64.to(x.dtype)
+    same = case.call(case.reference, x, *tensors)
+    fix = same.isnan() & ~ref64.isnan()
+    return torch.where(fix, ref64.to(x.dtype), same)

@@ -1,0 +1,77 @@
+"""Forward and gradient parity with torch.nn.functional for every op x dtype x layout."""
+import pytest
+import torch
+
+from cases import (
+    CASES, CASE_IDS, FLOAT_DTYPES, LAYOUTS, REDUCED, TOLERANCE, expected_forward, make_input,
+)
+
+GRAD_TOLERANCE = {
+    torch.float64: TOLERANCE[torch.float64],
+    torch.float32: dict(rtol=2e-5, atol=1e-5),
+}
+
+DTYPE_IDS = [str(d).replace("torch.", "") for d in FLOAT_DTYPES]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_forward(case, layout, dtype):
+    x = make_input(layout, dtype, special=True)
+    tensors = case.tensor_args(x)
+    out = case.call(case.ours, x, *tensors)
+
+    assert out.dtype == x.dtype and out.shape == x.shape
+    # The input's layout when it is dense, else contiguous: what empty_like gives.
+    assert out.stride() == torch.empty_like(x).stride()
+    torch.testing.assert_close(
+        out, expected_forward(case, x, *tensors), equal_nan=True, **TOLERANCE[dtype]
+    )
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_gradient(case, layout, dtype):
+    """Gradients for the input (and learnable tensor) equal torch's, in the same dtype.
+    Inputs include exactly 0 and the kinks, so torch's convention there is checked."""
+
+    def grads(fn, dtype):
+        # x is a view of (or op on) a leaf; autograd.grad differentiates w.r.t. x itself.
+        x = make_input(layout, dtype, requires_grad=True)
+        tensors = case.tensor_args(x, requires_grad=True)
+        out = case.call(fn, x, *tensors)
+        grad_out = torch.randn(
+            out.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+        ).to(dtype)
+        return torch.autograd.grad(out, [x, *tensors], grad_out), grad_out
+
+    ours, grad_out = grads(case.ours, dtype)
+    if dtype in REDUCED:
+        # torch's own half-precision gradients round intermediates (Swish is a
+        # composite there), so the yardstick is float64, rounded; the absolute
+        # tolerance scales with the gradient, since ops that save their output
+        # (ELU, SELU, sigmoid) can only be as exact as the rounded output.
+        reference, _ = grads(case.reference, torch.float64)
+        scale = grad_out.abs().max().item() if grad_out.numel() else 1.0
+        tolerance = dict(rtol=TOLERANCE[dtype]["rtol"], atol=4 * torch.finfo(dtype).eps * scale)
+        reference = [r.to(dtype) for r in reference]
+    else:
+        reference, _ = grads(case.reference, dtype)
+        tolerance = GRAD_TOLERANCE[dtype]
+    assert len(ours) == len(reference)
+    for a, b in zip(ours, reference):
+        torch.testing.assert_close(a, b, equal_nan=True, **tolerance)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["float32", "bfloat16"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_large_parallel(case, dtype):
+    """A tensor past the parallel grain size, split across threads."""
+    x = make_input("large", dtype, special=True)
+    tensors = case.tensor_args(x)
+    torch.testing.assert_close(
+        case.call(case.ours, x, *tensors), expected_forward(case, x, *tensors),
+        equal_nan=True, **TOLERANCE[dtype],
+    )

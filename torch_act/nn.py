@@ -1,0 +1,131 @@
+"""torch_act.nn: modules with torch.nn's names, arguments, defaults, reprs and
+state_dict keys, so swapping one in is a one-line change.
+
+Modules for the hyper-parameter-only activations are generated from
+``_spec.ACTIVATIONS``; PReLU and Swish own parameters and are written out.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Optional
+
+import torch
+from torch import nn
+
+from . import functional
+from ._spec import ACTIVATIONS, Activation
+
+__all__ = [a.module for a in ACTIVATIONS]
+
+
+class _Activation(nn.Module):
+    """Base of the generated modules: stores the hyper-parameters as attributes
+    (as torch.nn does) and forwards them to the functional wrapper."""
+
+    spec: Activation
+    __signature__: inspect.Signature
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            setattr(self, name, value)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        kwargs = {p.name: getattr(self, p.name) for p in self.spec.params}
+        if self.spec.inplace:
+            kwargs["inplace"] = self.inplace
+        return self._functional(input, **kwargs)
+
+    def extra_repr(self) -> str:
+        # torch.nn formats numbers with str() and strings with repr().
+        parts = []
+        for p in self.spec.params:
+            value = getattr(self, p.name)
+            parts.append(f"{p.name}={value!r}" if isinstance(value, str) else f"{p.name}={value}")
+        if self.spec.inplace and self.inplace:
+            parts.append("inplace=True")
+        return ", ".join(parts)
+
+
+def _module_signature(act: Activation) -> inspect.Signature:
+    params = [
+        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default)
+        for p in act.params
+    ]
+    if act.inplace:
+        params.append(
+            inspect.Parameter("inplace", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False)
+        )
+    return inspect.Signature(params)
+
+
+def _generate(act: Activation) -> type:
+    cls = type(
+        act.module,
+        (_Activation,),
+        {
+            "spec": act,
+            "__signature__": _module_signature(act),
+            "_functional": staticmethod(getattr(functional, act.name)),
+            "__module__": __name__,
+            "__doc__": f"torch_act's {act.module}, a drop-in for torch.nn.{act.module}.",
+        },
+    )
+    return cls
+
+
+for _act in ACTIVATIONS:
+    if _act.learnable is None:
+        globals()[_act.module] = _generate(_act)
+del _act
+
+
+class PReLU(nn.Module):
+    """PReLU with torch.nn.PReLU's arguments and state_dict (``weight``).
+
+    Its weight should not be weight-decayed (He et al., 2015)."""
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = nn.Parameter(torch.empty(num_parameters, device=device, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.constant_(self.weight, self.init)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return functional.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Swish(nn.Module):
+    """Swish ``x * sigmoid(beta * x)`` (Ramachandran et al., 2017).
+
+    With ``learnable=True``, ``beta`` is a 0-dim Parameter trained with the
+    model; otherwise it is a fixed float. ``beta=1`` is SiLU."""
+
+    def __init__(
+        self, beta: float = 1.0, learnable: bool = False, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.learnable = learnable
+        if learnable:
+            self.beta = nn.Parameter(torch.full((), float(beta), device=device, dtype=dtype))
+        else:
+            self.beta = float(beta)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return functional.swish(input, self.beta)
+
+    def extra_repr(self) -> str:
+        if self.learnable:
+            return f"beta={self.beta.item()}, learnable=True"
+        return f"beta={self.beta}"
