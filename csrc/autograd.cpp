@@ -7,8 +7,9 @@
 //             dB/ds . gg comes from <name>_double_backward. When s is the output,
 //             autograd chains that on through the forward.
 //   * param:  <name>_double_backward returns all three input gradients at once.
-// Third-order gradients are not provided (the double-backward ops have no
-// autograd kernel, so torch raises if one is attempted).
+// Third-order gradients are not provided: the double-backward ops' outputs get
+// an Error node, so differentiating them again raises instead of silently
+// treating the third derivative as zero.
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -17,6 +18,8 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
+#include <torch/csrc/autograd/functions/basic_ops.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/library.h>
 
 #include "ops.h"
@@ -48,6 +51,29 @@ void save_params(AutogradContext* ctx, const P&... params) {
 template <class... P, size_t... I>
 std::tuple<Stored<P>...> load_params(AutogradContext* ctx, std::index_sequence<I...>) {
   return {ctx->saved_data["param" + std::to_string(I)].template to<Stored<P>>()...};
+}
+
+inline variable_list as_variable_list(const Tensor& t) { return {t}; }
+template <class... T>
+variable_list as_variable_list(const std::tuple<T...>& t) {
+  return std::apply([](const auto&... x) { return variable_list{x...}; }, t);
+}
+
+// Computes a double-backward op and makes any attempt to differentiate its
+// outputs raise.
+template <class Compute>
+auto third_order_unsupported(const char* name, const variable_list& inputs, Compute&& compute) {
+  auto outputs = [&] {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return compute();
+  }();
+  if (at::GradMode::is_enabled() && torch::autograd::any_variable_requires_grad(inputs)) {
+    auto node = c10::make_intrusive<torch::autograd::Error>(
+        std::string("torch_act.") + name + ": third-order gradients are not implemented",
+        torch::autograd::collect_next_edges(inputs));
+    torch::autograd::set_history(as_variable_list(outputs), node);
+  }
+  return outputs;
 }
 
 // ELU saves its output, which determines the gradient only for alpha >= 0.
@@ -182,12 +208,22 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
     return Backward::apply(grad_output, saved, params...);
   }
 
+  static Tensor double_backward_autograd(
+      const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& saved,
+      P... params) {
+    return third_order_unsupported(
+        Act::name, {grad_grad_input, grad_output, saved},
+        [&] { return double_backward_op().call(grad_grad_input, grad_output, saved, params...); });
+  }
+
   static void register_kernels(torch::Library& m) {
     m.impl(Act::name, TORCH_FN(forward_autograd));
     if constexpr (Act::has_inplace) {
       m.impl((std::string(Act::name) + "_").c_str(), TORCH_FN(forward_inplace_autograd));
     }
     m.impl((std::string(Act::name) + "_backward").c_str(), TORCH_FN(backward_autograd));
+    m.impl(
+        (std::string(Act::name) + "_double_backward").c_str(), TORCH_FN(double_backward_autograd));
   }
 };
 
@@ -252,6 +288,15 @@ struct ParamAutograd {
     return {grads[0], grads[1]};
   }
 
+  static Triple double_backward_autograd(
+      const Tensor& grad_grad_input, const Tensor& grad_grad_param, const Tensor& grad_output,
+      const Tensor& self, const Tensor& param) {
+    return third_order_unsupported(
+        Act::name, {grad_grad_input, grad_grad_param, grad_output, self, param}, [&] {
+          return double_backward_op().call(grad_grad_input, grad_grad_param, grad_output, self, param);
+        });
+  }
+
   static void register_kernels(torch::Library& m) {
     auto name = [](const char* suffix) {
       std::string op = std::string(Act::name) + suffix;
@@ -259,6 +304,7 @@ struct ParamAutograd {
     };
     m.impl(name("").c_str(), TORCH_FN(forward_autograd));
     m.impl(name("_backward").c_str(), TORCH_FN(backward_autograd));
+    m.impl(name("_double_backward").c_str(), TORCH_FN(double_backward_autograd));
   }
 };
 

@@ -156,3 +156,26 @@ def expected_forward(case: Case, x: torch.Tensor, *tensors) -> torch.Tensor:
     same = case.call(case.reference, x, *tensors)
     fix = same.isnan() & ~ref64.isnan()
     return torch.where(fix, ref64.to(x.dtype), same)
+
+
+def make_module(case: Case, channels: int):
+    """torch_act's module for a case, for a model whose activations have `channels` features."""
+    import torch_act.nn as TN
+
+    cls = getattr(TN, case.act.module)
+    if case.tensor_arg == "per_channel":
+        return cls(num_parameters=channels)
+    if case.tensor_arg == "single":
+        return cls()
+    if case.tensor_arg == "beta":
+        return cls(beta=1.3, learnable=True)
+    return cls(**case.kwargs)
+
+
+# One case per activation (its defaults, or its learnable form), for the slower tests.
+DEFAULT_CASES = [
+    c for c in CASES
+    if not c.kwargs and c.tensor_arg in (None, "per_channel") and c.act.learnable != "beta"
+    or c.tensor_arg == "beta"
+]
+DEFAULT_CASE_IDS = [c.id for c in DEFAULT_CASES]

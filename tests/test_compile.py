@@ -1,0 +1,77 @@
+"""torch.compile(fullgraph=True), dynamic shapes and torch.export of models that use
+each torch_act module: forward and backward equal eager."""
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, make_module
+
+FEATURES = 8
+TOL = dict(rtol=1e-4, atol=1e-5)
+
+
+def make_model(case, inplace=False):
+    torch.manual_seed(0)
+    act = make_module(case, FEATURES)
+    if inplace:
+        act.inplace = True
+    return nn.Sequential(nn.Linear(6, FEATURES), act, nn.Linear(FEATURES, 3))
+
+
+def run(model, x):
+    x = x.detach().clone().requires_grad_()
+    out = model(x)
+    out.pow(2).sum().backward()
+    grads = [x.grad] + [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    return out.detach(), grads
+
+
+def assert_same(a, b):
+    out_a, grads_a = a
+    out_b, grads_b = b
+    torch.testing.assert_close(out_a, out_b, **TOL)
+    assert len(grads_a) == len(grads_b)
+    for ga, gb in zip(grads_a, grads_b):
+        torch.testing.assert_close(ga, gb, **TOL)
+
+
+COMPILE_CASES = [(c, False) for c in CASES] + [(c, True) for c in CASES if c.act.inplace]
+COMPILE_IDS = [c.id for c in CASES] + [f"{c.id}-inplace" for c in CASES if c.act.inplace]
+
+
+@pytest.mark.parametrize("case,inplace", COMPILE_CASES, ids=COMPILE_IDS)
+def test_compile_fullgraph(case, inplace):
+    torch._dynamo.reset()
+    model = make_model(case, inplace)
+    compiled = torch.compile(copy.deepcopy(model), fullgraph=True)
+    x = torch.randn(4, 6) * 3
+    assert_same(run(compiled, x), run(model, x))
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES, ids=DEFAULT_CASE_IDS)
+def test_compile_dynamic_no_recompile(case):
+    torch._dynamo.reset()
+    model = make_model(case)
+    compiled = torch.compile(copy.deepcopy(model), fullgraph=True, dynamic=True)
+    x = _same(3)
+    assert_same(run(compiled, x), run(model, x))
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        x = _same(5)
+        assert_same(run(compiled, x), run(model, x))
+
+
+def _same(batch):
+    return torch.randn(batch, 6, generator=torch.Generator().manual_seed(batch)) * 3
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES, ids=DEFAULT_CASE_IDS)
+def test_export(case):
+    model = make_model(case)
+    x = _same(4)
+    exported = torch.export.export(model, (x,))
+    torch.testing.assert_close(exported.module()(x), model(x), **TOL)
+    names = {str(n.target) for n in exported.graph.nodes if n.op == "call_function"}
+    assert any(name.startswith("torch_act.") for name in names), names

@@ -1,0 +1,68 @@
+"""torch.library.opcheck on every registered op: schema, autograd registration,
+fake tensors (Meta kernels: same sizes, strides and dtype as the real kernel)
+and AOT dispatch, on contiguous and permuted samples."""
+import pytest
+import torch
+from torch.library import opcheck
+
+import torch_act  # noqa: F401
+from cases import CASES, CASE_IDS
+
+ops = torch.ops.torch_act
+
+
+def sample(permuted: bool, requires_grad: bool, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    if permuted:
+        x = torch.randn(4, 5, 3, 2, generator=g).permute(3, 2, 0, 1)  # dense, not contiguous
+    else:
+        x = torch.randn(2, 3, 4, 5, generator=g)
+    return x.requires_grad_(requires_grad)
+
+
+def op_samples(case, permuted, requires_grad):
+    """(op, args, kwargs) for the forward, backward and double-backward ops of a case.
+    Double-backward ops have no autograd kernel (no third derivatives), so they
+    are checked without requires_grad."""
+    name = case.act.name
+    x = sample(permuted, requires_grad, 0)
+    g = sample(permuted, requires_grad, 1)
+    gg = sample(permuted, False, 2)
+    if case.tensor_arg is None:
+        kw = case.kwargs
+        out = [
+            (getattr(ops, name).default, (x,), kw),
+            (getattr(ops, f"{name}_backward").default, (g, x), kw),
+            (getattr(ops, f"{name}_double_backward").default, (gg, g.detach(), x.detach()), kw),
+        ]
+        if case.act.inplace:
+            out.append((getattr(ops, f"{name}_").default, (x.detach().clone(),), kw))
+        return out
+    def tensor_overload(op_name):  # swish.Tensor beside swish(float); prelu.default
+        packet = getattr(ops, op_name)
+        return packet.Tensor if "Tensor" in packet.overloads() else packet.default
+
+    (p,) = case.tensor_args(x, requires_grad=requires_grad)
+    ggp = torch.rand_like(p)
+    return [
+        (tensor_overload(name), (x, p), {}),
+        (tensor_overload(f"{name}_backward"), (g, x, p), {}),
+        (tensor_overload(f"{name}_double_backward"), (gg, ggp, g.detach(), x.detach(), p.detach()), {}),
+    ]
+
+
+@pytest.mark.parametrize("requires_grad", [False, True], ids=["no_grad", "grad"])
+@pytest.mark.parametrize("permuted", [False, True], ids=["contiguous", "permuted"])
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_opcheck(case, permuted, requires_grad):
+    for op, args, kwargs in op_samples(case, permuted, requires_grad):
+        opcheck(op, args, kwargs)
+
+
+def test_every_registered_op_is_checked():
+    """Every op in the torch_act namespace is covered by the samples above."""
+    covered = {op.name() for case in CASES for op, _, _ in op_samples(case, False, False)}
+    registered = {
+        name for name in torch._C._dispatch_get_all_op_names() if name.startswith("torch_act::")
+    }
+    assert covered == registered
