@@ -5,7 +5,7 @@
 // initializers register the ops) and look the ops up. Checks:
 //   * the forward schemas are the documented ones,
 //   * forward values and first-order gradients against the at:: equivalents,
-//   * a few <name>_backward ops called directly,
+//   * a few <name>_backward ops called directly, and two in-place ops,
 //   * a small float64 net's parameter gradients against central differences,
 //   * double backward against central differences of the first gradient,
 //   * a few invalid calls raise.
@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -272,6 +273,30 @@ void check_backward_ops() {
   });
 }
 
+// In-place variants (schema `<name>_(Tensor(a!) self, ...) -> ()`) under
+// autograd, on a non-leaf so the graph goes through the overwritten tensor.
+void check_inplace_ops() {
+  const Tensor x = at::randn({4, 5, 11}, at::kDouble) * 3;
+  const Tensor g = at::randn_like(x);
+  const std::vector<std::tuple<std::string, double, std::function<Tensor(const Tensor&)>>> ops = {
+      {"leaky_relu_", 0.2, [](const Tensor& t) { return at::leaky_relu(t, 0.2); }},  // saves input
+      {"elu_", 1.3, [](const Tensor& t) { return at::elu(t, 1.3); }},  // saves output
+  };
+  for (const auto& [name, p, reference] : ops) {
+    check(name + " in place: value and grad", [&](std::string& detail) {
+      const Tensor xr = x.clone().requires_grad_(true);
+      Tensor y = xr * 1.0;
+      op<void(const Tensor&, double)>(("torch_act::" + name).c_str()).call(y, p);
+      const Tensor xe = x.clone().requires_grad_(true);
+      const Tensor ye = reference(xe);
+      const bool values = close(y, ye, 1e-12, 1e-12, detail);
+      const bool grads = close(torch::autograd::grad({y}, {xr}, {g})[0],
+                               torch::autograd::grad({ye}, {xe}, {g})[0], 1e-12, 1e-12, detail);
+      return values && grads;
+    });
+  }
+}
+
 // ------------------------------------------------- finite-difference helpers
 
 // Central differences of the scalar `f()` w.r.t. every element of `t`, which
@@ -449,6 +474,7 @@ int main() {
   check_schemas();
   check_against_aten();
   check_backward_ops();
+  check_inplace_ops();
   check_network_gradients();
   check_double_backwards();
   check_errors();
