@@ -1,16 +1,64 @@
-"""Build torch_act against the torch already installed (use --no-build-isolation)."""
+"""Build torch_act against the torch already installed (use --no-build-isolation).
+
+csrc/cpu/kernels.cpp is compiled once per CPU capability (DEFAULT, and on
+x86-64 also AVX2 and AVX-512) with that capability's compiler flags, as
+torch builds its own kernels; csrc/cpu/dispatch.cpp picks one at run time.
+"""
 import glob
 import os
+import platform
+from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import find_packages, setup
 from torch.utils.cpp_extension import BuildExtension, CppExtension
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
+KERNELS = os.path.join("csrc", "cpu", "kernels.cpp")
+X86 = platform.machine().lower() in ("x86_64", "amd64")
+
+# name -> extra flags. Each copy lives in namespace torch_act::cpu::<name>.
+CPU_VARIANTS = {"DEFAULT": ["-DCPU_CAPABILITY_DEFAULT"]}
+if X86:
+    CPU_VARIANTS["AVX2"] = ["-DCPU_CAPABILITY_AVX2", "-mavx2", "-mfma", "-mf16c"]
+    CPU_VARIANTS["AVX512"] = [
+        "-DCPU_CAPABILITY_AVX512", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq",
+        "-mfma", "-mf16c",
+    ]
+
+CXX_FLAGS = ["-O3", "-fvisibility=hidden", "-Wno-unknown-pragmas", "-Wno-psabi"]
+if X86:
+    CXX_FLAGS.append("-DTORCH_ACT_X86_VARIANTS")
 
 
 def sources():
+    """Everything but the per-capability kernels, which BuildCpuVariants adds."""
     found = glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp"))
-    return sorted(found)
+    return sorted(s for s in found if os.path.normpath(s) != os.path.normpath(KERNELS))
+
+
+class BuildCpuVariants(BuildExtension):
+    """Compiles kernels.cpp once per CPU capability, in parallel, and links the
+    objects after the default-flag ones (so the linker keeps the baseline copy
+    of any inline function the variants share)."""
+
+    def build_extension(self, ext):
+        cxx_flags = ext.extra_compile_args["cxx"]  # BuildExtension's flags (std, ABI) included
+
+        def compile_variant(item):
+            name, flags = item
+            return self.compiler.compile(
+                [KERNELS],
+                output_dir=os.path.join(self.build_temp, f"cpu_{name}"),
+                macros=ext.define_macros,
+                include_dirs=ext.include_dirs,
+                extra_postargs={"cxx": cxx_flags + [f"-DCPU_CAPABILITY={name}"] + flags},
+                depends=ext.depends,
+            )
+
+        workers = max(1, min(len(CPU_VARIANTS), int(os.environ.get("MAX_JOBS", os.cpu_count() or 1))))
+        with ThreadPoolExecutor(workers) as pool:
+            objects = [obj for objs in pool.map(compile_variant, CPU_VARIANTS.items()) for obj in objs]
+        ext.extra_objects = list(ext.extra_objects or []) + objects
+        super().build_extension(ext)
 
 
 setup(
@@ -25,8 +73,9 @@ setup(
         CppExtension(
             "torch_act._C",
             sources(),
-            extra_compile_args={"cxx": ["-O3", "-fvisibility=hidden", "-Wno-unknown-pragmas", "-Wno-psabi"]},
+            extra_compile_args={"cxx": CXX_FLAGS},
+            depends=glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True),
         )
     ],
-    cmdclass={"build_ext": BuildExtension},
+    cmdclass={"build_ext": BuildCpuVariants},
 )

@@ -1,5 +1,7 @@
 // Math primitives that one formula can be written against and compiled for
-// float/double scalars (host or CUDA device) and for at::vec::Vectorized<T>.
+// float/double scalars (host or CUDA device) and, in the AVX2/AVX-512 builds
+// of the CPU kernels, for at::vec::Vectorized<T>. (The DEFAULT build uses plain
+// scalar loops instead: generic Vectorized compares and blends branch per lane.)
 //
 // A functor in activations.h calls exp(x), where(mask, a, b), x <= zero, ...;
 // overload resolution picks the scalar or the SIMD version here.
@@ -11,6 +13,11 @@
 #define TORCH_ACT_HD __host__ __device__
 #else
 #define TORCH_ACT_HD
+#endif
+
+// SIMD builds of csrc/cpu/kernels.cpp; elsewhere the functors see scalars only.
+#if defined(CPU_CAPABILITY_AVX2) || defined(CPU_CAPABILITY_AVX512)
+#define TORCH_ACT_SIMD 1
 #include <ATen/cpu/vec/vec.h>
 #endif
 
@@ -36,7 +43,7 @@ TORCH_ACT_HD inline T where(bool cond, T a, T b) {
   return cond ? a : b;
 }
 
-#if !defined(__CUDACC__) && !defined(__HIPCC__)
+#if defined(TORCH_ACT_SIMD)
 template <class T>
 inline at::vec::Vectorized<T> exp(const at::vec::Vectorized<T>& x) { return x.exp(); }
 template <class T>

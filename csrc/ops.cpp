@@ -7,7 +7,7 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
-#include "cpu/run.h"
+#include "cpu/kernels.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -57,9 +57,8 @@ struct UnaryKernels<Act, std::tuple<P...>> {
   }
   static at::Tensor forward_cpu(const at::Tensor& self, P... params) {
     at::Tensor out = forward_meta(self, params...);
-    const Act act{params...};
-    cpu::run_elementwise<1>(
-        Act::name, {out}, [&](auto x) { return act.forward(x); }, self);
+    auto iter = cpu::make_iter({out}, self);
+    cpu::unary_loops<Act>().forward(iter, Act{params...});
     return out;
   }
 
@@ -69,9 +68,8 @@ struct UnaryKernels<Act, std::tuple<P...>> {
   }
   static void forward_inplace_cpu(const at::Tensor& self, P... params) {
     forward_inplace_meta(self, params...);
-    const Act act{params...};
-    cpu::run_elementwise<1>(
-        Act::name, {self}, [&](auto x) { return act.forward(x); }, self);
+    auto iter = cpu::make_iter({self}, self);
+    cpu::unary_loops<Act>().forward(iter, Act{params...});
   }
 
   static at::Tensor backward_meta(
@@ -84,10 +82,8 @@ struct UnaryKernels<Act, std::tuple<P...>> {
   static at::Tensor backward_cpu(
       const at::Tensor& grad_output, const at::Tensor& saved, P... params) {
     at::Tensor grad_input = backward_meta(grad_output, saved, params...);
-    const Act act{params...};
-    cpu::run_elementwise<1>(
-        Act::name, {grad_input}, [&](auto g, auto s) { return act.backward(g, s); },
-        grad_output, saved);
+    auto iter = cpu::make_iter({grad_input}, grad_output, saved);
+    cpu::unary_loops<Act>().backward(iter, Act{params...});
     return grad_input;
   }
 
@@ -103,11 +99,8 @@ struct UnaryKernels<Act, std::tuple<P...>> {
       const at::Tensor& saved, P... params) {
     at::Tensor grad_saved =
         double_backward_meta(grad_grad_input, grad_output, saved, params...);
-    const Act act{params...};
-    cpu::run_elementwise<1>(
-        Act::name, {grad_saved},
-        [&](auto gg, auto g, auto s) { return act.double_backward(gg, g, s); },
-        grad_grad_input, grad_output, saved);
+    auto iter = cpu::make_iter({grad_saved}, grad_grad_input, grad_output, saved);
+    cpu::unary_loops<Act>().double_backward(iter, Act{params...});
     return grad_saved;
   }
 };

@@ -5,7 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
-#include "cpu/run.h"
+#include "cpu/kernels.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -82,10 +82,8 @@ struct ParamKernels {
   }
   static at::Tensor forward_cpu(const at::Tensor& self, const at::Tensor& param) {
     at::Tensor out = forward_meta(self, param);
-    const Act act{};
-    cpu::run_elementwise<1>(
-        Act::name, {out}, [&](auto x, auto p) { return act.forward(x, p); }, self,
-        ParamShape<Act>::view(self, param));
+    auto iter = cpu::make_iter({out}, self, ParamShape<Act>::view(self, param));
+    cpu::param_loops<Act>().forward(iter, Act{});
     return out;
   }
 
@@ -100,11 +98,8 @@ struct ParamKernels {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element = at::empty_like(self);
-    const Act act{};
-    cpu::run_elementwise<2>(
-        Act::name, {grad_input, grad_param_per_element},
-        [&](auto g, auto x, auto p) { return act.backward(g, x, p); }, grad_output, self,
-        view);
+    auto iter = cpu::make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
+    cpu::param_loops<Act>().backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_input, grad_param};
   }
@@ -127,14 +122,10 @@ struct ParamKernels {
         double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element = at::empty_like(self);
-    const Act act{};
-    cpu::run_elementwise<3>(
-        Act::name, {grad_grad_output, grad_self, grad_param_per_element},
-        [&](auto ggx, auto ggp, auto g, auto x, auto p) {
-          return act.double_backward(ggx, ggp, g, x, p);
-        },
-        grad_grad_input, ParamShape<Act>::view(self, grad_grad_param), grad_output, self,
-        view);
+    auto iter = cpu::make_iter(
+        {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
+        ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);
+    cpu::param_loops<Act>().double_backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_grad_output, grad_self, grad_param};
   }

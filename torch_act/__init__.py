@@ -4,10 +4,19 @@
 mirrors ``torch.nn``'s activation modules. The operators themselves are
 ``torch.ops.torch_act.<name>`` (and ``<name>_backward``), usable from C++.
 """
+import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
+
 from . import _C  # noqa: F401  (loading the library registers torch.ops.torch_act.*)
 from . import functional, nn
 from ._spec import ACTIVATIONS
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "nn", "ACTIVATIONS", "__version__"]
+
+def cpu_capability() -> str:
+    """The CPU kernel variant in use: "DEFAULT", "AVX2" or "AVX512". It follows
+    torch's own choice, so ATEN_CPU_CAPABILITY=default|avx2|avx512 forces it."""
+    return torch.ops.torch_act._cpu_capability()
+
+
+__all__ = ["functional", "nn", "ACTIVATIONS", "cpu_capability", "__version__"]

@@ -6,10 +6,11 @@
 // compute type (float for half/bfloat16, else scalar_t), either as scalars or
 // as at::vec::Vectorized, and returns one value or Values<., kOut>.
 //
-// TensorIterator gives us dimension coalescing, any strides and parallel_for;
-// inside each chunk we take a SIMD loop when every output is contiguous and
-// every input is contiguous or a broadcast scalar (stride 0), else a strided
-// scalar loop.
+// TensorIterator gives us dimension coalescing, any strides and parallel_for.
+// Inside each chunk, when every output is contiguous and every input is
+// contiguous or a broadcast scalar (stride 0), the AVX2/AVX-512 builds run a
+// Vectorized loop and the DEFAULT build a plain indexed loop the compiler can
+// auto-vectorize; otherwise a strided scalar loop.
 #pragma once
 
 #include <array>
@@ -17,13 +18,35 @@
 
 #include <ATen/OpMathType.h>
 #include <ATen/TensorIterator.h>
-#include <ATen/cpu/vec/functional.h>
-#include <ATen/cpu/vec/vec.h>
 
 #include "../activations.h"
 
+#if defined(TORCH_ACT_SIMD)
+#include <ATen/cpu/vec/functional.h>
+#endif
+
+#if !defined(CPU_CAPABILITY)
+#error "elementwise.h belongs to the per-capability builds of kernels.cpp"
+#endif
+
 namespace torch_act {
 namespace cpu {
+// Everything here is compiled once per capability with different vector types
+// behind the same names: the namespace keeps the copies apart (one definition
+// rule), as ATen's own per-capability kernels do.
+namespace CPU_CAPABILITY {
+
+template <int kOut, class R>
+inline const auto& output_of(const R& result, int o) {
+  if constexpr (kOut == 1) {
+    (void)o;
+    return result;
+  } else {
+    return result[o];
+  }
+}
+
+#if defined(TORCH_ACT_SIMD)
 
 // Loads scalar_t into one or two Vectorized<opmath_t> and stores them back.
 template <class scalar_t>
@@ -57,18 +80,8 @@ struct OpmathVec {
   }
 };
 
-template <int kOut, class R>
-inline const auto& output_of(const R& result, int o) {
-  if constexpr (kOut == 1) {
-    (void)o;
-    return result;
-  } else {
-    return result[o];
-  }
-}
-
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
-inline void vectorized_run(
+inline void contiguous_run(
     char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
     std::index_sequence<I...>) {
   using V = OpmathVec<scalar_t>;
@@ -110,6 +123,25 @@ inline void vectorized_run(
   }
 }
 
+#else  // DEFAULT: scalar code on contiguous pointers, left to the auto-vectorizer.
+
+template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
+inline void contiguous_run(
+    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
+    std::index_sequence<I...>) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  const scalar_t* in[kIn > 0 ? kIn : 1] = {reinterpret_cast<const scalar_t*>(ptrs[kOut + I])...};
+  const int64_t step[kIn > 0 ? kIn : 1] = {(strides[kOut + I] == 0 ? 0 : 1)...};
+  for (int64_t i = 0; i < n; ++i) {
+    auto result = op(static_cast<opmath_t>(in[I][i * step[I]])...);
+    for (int o = 0; o < kOut; ++o) {
+      reinterpret_cast<scalar_t*>(ptrs[o])[i] = static_cast<scalar_t>(output_of<kOut>(result, o));
+    }
+  }
+}
+
+#endif  // TORCH_ACT_SIMD
+
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
 inline void strided_run(
     char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
@@ -131,18 +163,18 @@ void elementwise(at::TensorIteratorBase& iter, const Op& op) {
   TORCH_INTERNAL_ASSERT(iter.ntensors() == kTensors && iter.noutputs() == kOut);
   constexpr int64_t kSize = sizeof(scalar_t);
   iter.for_each([&](char** data, const int64_t* strides, int64_t n, int64_t rows) {
-    bool simd = true;
+    bool contiguous = true;
     for (int t = 0; t < kTensors; ++t) {
       const bool input = t >= kOut;
-      simd = simd && (strides[t] == kSize || (input && strides[t] == 0));
+      contiguous = contiguous && (strides[t] == kSize || (input && strides[t] == 0));
     }
     std::array<char*, kTensors> ptrs;
     for (int64_t row = 0; row < rows; ++row) {
       for (int t = 0; t < kTensors; ++t) {
         ptrs[t] = data[t] + row * strides[kTensors + t];
       }
-      if (simd) {
-        vectorized_run<scalar_t, kOut, kIn>(
+      if (contiguous) {
+        contiguous_run<scalar_t, kOut, kIn>(
             ptrs.data(), strides, n, op, std::make_index_sequence<kIn>{});
       } else {
         strided_run<scalar_t, kOut, kIn>(
@@ -152,5 +184,6 @@ void elementwise(at::TensorIteratorBase& iter, const Op& op) {
   });
 }
 
+} // namespace CPU_CAPABILITY
 } // namespace cpu
 } // namespace torch_act

@@ -1,0 +1,54 @@
+// Picks the kernel table for the CPU capability torch itself uses.
+#include <ATen/Version.h>
+#include <torch/library.h>
+
+#include "kernels.h"
+
+namespace torch_act {
+namespace cpu {
+
+const char* active_capability() {
+  // at::get_cpu_capability() says what torch's own kernels run with: the best
+  // the CPU supports, or what ATEN_CPU_CAPABILITY asks for.
+  static const char* name = [] {
+#if defined(TORCH_ACT_X86_VARIANTS)
+    const std::string torch_choice = at::get_cpu_capability();
+    if (torch_choice == "AVX512") {
+      return "AVX512";
+    }
+    if (torch_choice == "AVX2") {
+      return "AVX2";
+    }
+#endif
+    return "DEFAULT";
+  }();
+  return name;
+}
+
+const KernelTable& kernels() {
+  static const KernelTable table = [] {
+    const std::string name = active_capability();
+#if defined(TORCH_ACT_X86_VARIANTS)
+    if (name == "AVX512") {
+      return AVX512::kernel_table();
+    }
+    if (name == "AVX2") {
+      return AVX2::kernel_table();
+    }
+#endif
+    return DEFAULT::kernel_table();
+  }();
+  return table;
+}
+
+namespace {
+std::string cpu_capability() { return active_capability(); }
+} // namespace
+
+// torch.ops.torch_act._cpu_capability(): the kernel variant this process uses.
+TORCH_LIBRARY_FRAGMENT(torch_act, m) {
+  m.def("_cpu_capability() -> str", &cpu_capability);
+}
+
+} // namespace cpu
+} // namespace torch_act

@@ -1,0 +1,121 @@
+"""python -m torch_act: self-check and speed summary against native torch.
+
+One row per activation: the largest forward and gradient differences from
+torch.nn.functional (float32) and from a float64 reference, and the speed of
+our op relative to native torch (native time / ours: above 1 means faster),
+measured side by side in this process. Exits non-zero if any check fails.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+import torch_act
+from torch_act import functional as TF
+from torch_act._spec import ACTIVATIONS, Activation
+from torch_act._timing import median_seconds
+
+# Worst differences accepted for float32 against torch and against float64.
+FORWARD_TOL = 1e-5
+GRAD_TOL = 1e-4
+
+
+def _args_for(act: Activation, x: torch.Tensor) -> tuple:
+    if act.learnable == "weight":  # PReLU: one weight per channel (dim 1)
+        return (torch.linspace(-0.5, 0.75, x.shape[1], dtype=x.dtype),)
+    return ()
+
+
+def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest difference, relative where |b| > 1 (PReLU's weight gradient is a
+    sum over a million elements)."""
+    a, b = a.double(), b.double()
+    return ((a - b).abs() / b.abs().clamp_min(1.0)).max().item()
+
+
+def check(act: Activation, numel: int, quick: bool) -> dict:
+    gen = torch.Generator().manual_seed(0)
+    x64 = torch.randn(numel // 64, 64, generator=gen, dtype=torch.float64) * 4
+    ours_fn, native_fn = getattr(TF, act.name), act.reference
+
+    def forward_and_grad(fn, x):
+        x = x.detach().requires_grad_()
+        extra = [t.requires_grad_() for t in _args_for(act, x)]
+        y = fn(x, *extra)
+        grads = torch.autograd.grad(y, [x, *extra], torch.ones_like(y))
+        return y.detach(), grads
+
+    x32 = x64.float()
+    ours_y, ours_g = forward_and_grad(ours_fn, x32)
+    native_y, native_g = forward_and_grad(native_fn, x32)
+    exact_y, exact_g = forward_and_grad(native_fn, x64)
+
+    row = {
+        "fwd_vs_torch": _max_diff(ours_y, native_y),
+        "grad_vs_torch": max(_max_diff(a, b) for a, b in zip(ours_g, native_g)),
+        "fwd_vs_f64": _max_diff(ours_y, exact_y),
+        "grad_vs_f64": max(_max_diff(a, b) for a, b in zip(ours_g, exact_g)),
+    }
+    row["ok"] = (
+        row["fwd_vs_f64"] <= FORWARD_TOL * 10 and row["grad_vs_f64"] <= GRAD_TOL * 10
+        and row["fwd_vs_torch"] <= FORWARD_TOL * 10 and row["grad_vs_torch"] <= GRAD_TOL * 10
+    )
+
+    # Speed: forward op, and forward+backward through autograd.
+    xs = x32.detach()
+    extra = _args_for(act, xs)
+    repeats = 5 if quick else 11
+    native_t, ours_t = median_seconds(
+        lambda: native_fn(xs, *extra), lambda: ours_fn(xs, *extra), repeats=repeats
+    )
+    row["fwd_speed"] = native_t / ours_t
+    xg = xs.clone().requires_grad_()
+    ones = torch.ones_like(xs)
+
+    def train_step(fn):
+        return lambda: torch.autograd.grad(fn(xg, *extra), xg, ones)
+
+    native_t, ours_t = median_seconds(train_step(native_fn), train_step(ours_fn), repeats=repeats)
+    row["train_speed"] = native_t / ours_t
+    return row
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
+    parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")
+    parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
+    args = parser.parse_args(argv)
+
+    print(
+        f"torch_act {torch_act.__version__} | torch {torch.__version__} | "
+        f"CPU capability {torch.backends.cpu.get_cpu_capability()} | threads {torch.get_num_threads()}"
+    )
+    print(f"float32, {args.numel} elements; speed = native time / torch_act time (>1: faster)\n")
+    header = (
+        f"{'activation':<12} {'fwd err':>9} {'grad err':>9} {'fwd err':>9} {'grad err':>9}"
+        f" {'fwd':>7} {'fwd+bwd':>8}  check"
+    )
+    print(f"{'':<12} {'vs torch.nn.functional':>19} {'vs float64 reference':>20} {'speed':>11}")
+    print(header)
+    failed = []
+    for act in ACTIVATIONS:
+        row = check(act, args.numel, args.quick)
+        print(
+            f"{act.name:<12} {row['fwd_vs_torch']:9.1e} {row['grad_vs_torch']:9.1e}"
+            f" {row['fwd_vs_f64']:9.1e} {row['grad_vs_f64']:9.1e}"
+            f" {row['fwd_speed']:6.2f}x {row['train_speed']:7.2f}x  {'ok' if row['ok'] else 'FAIL'}"
+        )
+        if not row["ok"]:
+            failed.append(act.name)
+    print()
+    if failed:
+        print(f"self-check FAILED for: {', '.join(failed)}")
+        return 1
+    print(f"self-check passed for all {len(ACTIVATIONS)} activations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
