@@ -69,6 +69,7 @@ setup(
     packages=find_packages(include=["torch_act", "torch_act.*"]),
     python_requires=">=3.9",
     install_requires=["torch>=2.4"],
+    extras_require={"test": ["pytest"]},
     ext_modules=[
         CppExtension(
             "torch_act._C",
