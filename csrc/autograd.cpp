@@ -53,6 +53,14 @@ std::tuple<Stored<P>...> load_params(AutogradContext* ctx, std::index_sequence<I
   return {ctx->saved_data["param" + std::to_string(I)].template to<Stored<P>>()...};
 }
 
+// Whether a call must record a graph node. Without one (inference, no_grad, and
+// the first-order backward pass, which runs with grad mode off) the op is
+// called directly below autograd: no node, no saved tensors.
+template <class... Tensors>
+bool needs_graph(const Tensors&... tensors) {
+  return at::GradMode::is_enabled() && (tensors.requires_grad() || ...);
+}
+
 inline variable_list as_variable_list(const Tensor& t) { return {t}; }
 template <class... T>
 variable_list as_variable_list(const std::tuple<T...>& t) {
@@ -147,7 +155,7 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   static Tensor grad_input(AutogradContext* ctx, const Tensor& grad_output) {
     const Tensor saved = ctx->get_saved_variables()[0];
     return with_params(ctx, [&](P... params) -> variable_list {
-             return {Backward::apply(grad_output, saved, params...)};
+             return {backward_autograd(grad_output, saved, params...)};
            })[0];
   }
 
@@ -183,9 +191,11 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   };
 
   static Tensor forward_autograd(const Tensor& self, P... params) {
-    if (at::GradMode::is_enabled() && self.requires_grad()) {
-      check_gradient_supported(params...);
+    if (!needs_graph(self)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      return forward_op().call(self, params...);
     }
+    check_gradient_supported(params...);
     return Forward::apply(self, params...);
   }
 
@@ -205,6 +215,10 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   }
 
   static Tensor backward_autograd(const Tensor& grad_output, const Tensor& saved, P... params) {
+    if (!needs_graph(grad_output, saved)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      return backward_op().call(grad_output, saved, params...);
+    }
     return Backward::apply(grad_output, saved, params...);
   }
 
@@ -275,15 +289,24 @@ struct ParamAutograd {
     }
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
       auto vars = ctx->get_saved_variables();
-      return Backward::apply(grads[0], vars[0], vars[1]);
+      auto [grad_self, grad_param] = backward_autograd(grads[0], vars[0], vars[1]);
+      return {grad_self, grad_param};
     }
   };
 
   static Tensor forward_autograd(const Tensor& self, const Tensor& param) {
+    if (!needs_graph(self, param)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      return forward_op().call(self, param);
+    }
     return Forward::apply(self, param);
   }
   static Pair backward_autograd(
       const Tensor& grad_output, const Tensor& self, const Tensor& param) {
+    if (!needs_graph(grad_output, self, param)) {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      return backward_op().call(grad_output, self, param);
+    }
     auto grads = Backward::apply(grad_output, self, param);
     return {grads[0], grads[1]};
   }
