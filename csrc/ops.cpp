@@ -5,12 +5,20 @@
 #include <tuple>
 
 #include <ATen/ATen.h>
+#include <ATen/EmptyTensor.h>
 #include <torch/library.h>
 
 #include "cpu/kernels.h"
 #include "ops.h"
 
 namespace torch_act {
+
+at::Tensor empty_like_input(const at::Tensor& t) {
+  if (t.device().is_cpu() && !t.is_meta() && t.unsafeGetTensorImpl()->is_non_overlapping_and_dense()) {
+    return at::detail::empty_strided_cpu(t.sizes(), t.strides(), t.scalar_type());
+  }
+  return at::empty_like(t);
+}
 
 void check_floating(const at::Tensor& t, const char* op, const char* arg) {
   const auto dtype = t.scalar_type();
@@ -53,7 +61,7 @@ struct UnaryKernels<Act, std::tuple<P...>> {
   static at::Tensor forward_meta(const at::Tensor& self, P... params) {
     check_floating(self, Act::name, "input");
     [[maybe_unused]] Act act{params...};  // validates the hyper-parameters
-    return at::empty_like(self);
+    return empty_like_input(self);
   }
   static at::Tensor forward_cpu(const at::Tensor& self, P... params) {
     at::Tensor out = forward_meta(self, params...);
@@ -77,7 +85,7 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     check_floating(saved, Act::name, saved_arg_name(Act::saved));
     check_like(grad_output, saved, Act::name, "grad_output", saved_arg_name(Act::saved));
     [[maybe_unused]] Act act{params...};
-    return at::empty_like(saved);
+    return empty_like_input(saved);
   }
   static at::Tensor backward_cpu(
       const at::Tensor& grad_output, const at::Tensor& saved, P... params) {

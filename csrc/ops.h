@@ -40,6 +40,11 @@ inline const char* saved_arg_name(Saved saved) {
   return saved == Saved::Output ? "result" : "self";
 }
 
+// at::empty_like(t) (preserve_format: t's strides when t is dense and
+// non-overlapping, else a suggested contiguous layout), allocated directly on
+// the CPU: the dispatcher round trip costs as much as a small kernel.
+at::Tensor empty_like_input(const at::Tensor& t);
+
 // The dtypes every kernel supports; anything else is a clear error.
 void check_floating(const at::Tensor& t, const char* op, const char* arg);
 // Same dtype, device and shape as `reference` (backward inputs).

@@ -78,7 +78,7 @@ template <class Act>
 struct ParamKernels {
   static at::Tensor forward_meta(const at::Tensor& self, const at::Tensor& param) {
     check_param_inputs<Act>(self, param);
-    return at::empty_like(self);
+    return empty_like_input(self);
   }
   static at::Tensor forward_cpu(const at::Tensor& self, const at::Tensor& param) {
     at::Tensor out = forward_meta(self, param);
@@ -91,13 +91,13 @@ struct ParamKernels {
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     check_param_inputs<Act>(self, param);
     check_like(grad_output, self, Act::name, "grad_output", "self");
-    return {at::empty_like(self), at::empty_like(param)};
+    return {empty_like_input(self), empty_like_input(param)};
   }
   static std::tuple<at::Tensor, at::Tensor> backward_cpu(
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
-    at::Tensor grad_param_per_element = at::empty_like(self);
+    at::Tensor grad_param_per_element = empty_like_input(self);
     auto iter = cpu::make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
     cpu::param_loops<Act>().backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
@@ -113,7 +113,7 @@ struct ParamKernels {
     check_like(grad_output, self, Act::name, "grad_output", "self");
     check_like(grad_grad_input, self, Act::name, "grad_grad_input", "self");
     check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
-    return {at::empty_like(grad_output), at::empty_like(self), at::empty_like(param)};
+    return {empty_like_input(grad_output), empty_like_input(self), empty_like_input(param)};
   }
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_cpu(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
@@ -121,7 +121,7 @@ struct ParamKernels {
     auto [grad_grad_output, grad_self, grad_param] =
         double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
-    at::Tensor grad_param_per_element = at::empty_like(self);
+    at::Tensor grad_param_per_element = empty_like_input(self);
     auto iter = cpu::make_iter(
         {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
         ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);

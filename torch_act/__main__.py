@@ -4,6 +4,8 @@ One row per activation: the largest forward and gradient differences from
 torch.nn.functional (float32) and from a float64 reference, and the speed of
 our op relative to native torch (native time / ours: above 1 means faster),
 measured side by side in this process. Exits non-zero if any check fails.
+
+python -m torch_act bench ...: the full benchmark (see torch_act/benchmark.py).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import torch
 
 import torch_act
 from torch_act import functional as TF
+from torch_act import benchmark
 from torch_act._spec import ACTIVATIONS, Activation
 from torch_act._timing import median_seconds
 
@@ -37,7 +40,7 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def check(act: Activation, numel: int, quick: bool) -> dict:
     gen = torch.Generator().manual_seed(0)
-    x64 = torch.randn(numel // 64, 64, generator=gen, dtype=torch.float64) * 4
+    x64 = torch.randn(numel // benchmark.CHANNELS, benchmark.CHANNELS, generator=gen, dtype=torch.float64) * 4
     ours_fn, native_fn = getattr(TF, act.name), act.reference
 
     def forward_and_grad(fn, x):
@@ -63,26 +66,19 @@ def check(act: Activation, numel: int, quick: bool) -> dict:
         and row["fwd_vs_torch"] <= FORWARD_TOL * 10 and row["grad_vs_torch"] <= GRAD_TOL * 10
     )
 
-    # Speed: forward op, and forward+backward through autograd.
-    xs = x32.detach()
-    extra = _args_for(act, xs)
+    # Speed: the forward op, and forward + backward through the nn.Module.
     repeats = 5 if quick else 11
-    native_t, ours_t = median_seconds(
-        lambda: native_fn(xs, *extra), lambda: ours_fn(xs, *extra), repeats=repeats
-    )
-    row["fwd_speed"] = native_t / ours_t
-    xg = xs.clone().requires_grad_()
-    ones = torch.ones_like(xs)
-
-    def train_step(fn):
-        return lambda: torch.autograd.grad(fn(xg, *extra), xg, ones)
-
-    native_t, ours_t = median_seconds(train_step(native_fn), train_step(ours_fn), repeats=repeats)
-    row["train_speed"] = native_t / ours_t
+    for mode, key in (("forward", "fwd_speed"), ("train", "train_speed")):
+        ours_call, native_call, _ = benchmark.callables(act, mode, x32.detach())
+        ours_t, native_t = median_seconds(ours_call, native_call, repeats=repeats)
+        row[key] = native_t / ours_t
     return row
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return benchmark.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
     parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")
     parser.add_argument("--quick", action="store_true", help="fewer timing repeats")

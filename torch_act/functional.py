@@ -33,15 +33,19 @@ def _render(act: Activation) -> str:
     if act.inplace:
         lines += [
             "    if inplace:",
-            f"        _ops.{act.name}_.default(input{call_args})",
+            f"        _inplace_op(input{call_args})",
             "        return input",
         ]
-    lines.append(f"    return _ops.{act.name}.default(input{call_args})")
+    lines.append(f"    return _op(input{call_args})")
     return "\n".join(lines)
 
 
 def _generate(act: Activation):
-    namespace = {"_ops": _ops}
+    # The OpOverloads are bound once: looking them up through torch.ops on
+    # every call costs more than the op itself on small tensors.
+    namespace = {"_op": getattr(_ops, act.name).default}
+    if act.inplace:
+        namespace["_inplace_op"] = getattr(_ops, f"{act.name}_").default
     exec(compile(_render(act), f"<torch_act.functional.{act.name}>", "exec"), namespace)
     fn = namespace[act.name]
     fn.__module__ = __name__
@@ -59,13 +63,17 @@ for _act in ACTIVATIONS:
 del _act
 
 
+_prelu = _ops.prelu.default
+_swish_float, _swish_tensor = _ops.swish.default, _ops.swish.Tensor
+
+
 def prelu(input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """PReLU: ``x`` if ``x > 0`` else ``weight * x``, one weight or one per channel (dim 1)."""
-    return _ops.prelu.default(input, weight)
+    return _prelu(input, weight)
 
 
 def swish(input: torch.Tensor, beta: Union[float, torch.Tensor] = 1.0) -> torch.Tensor:
     """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient."""
     if isinstance(beta, torch.Tensor):
-        return _ops.swish.Tensor(input, beta)
-    return _ops.swish.default(input, beta)
+        return _swish_tensor(input, beta)
+    return _swish_float(input, beta)

@@ -1,0 +1,287 @@
+"""Side-by-side benchmark of torch_act against native torch.
+
+For every activation in the spec table and each mode:
+  forward   the functional op
+  backward  the backward op alone, from what forward saved
+  train     forward + backward through autograd via the nn.Module
+both implementations run interleaved in this process (warm-up, repeats,
+medians; see _timing.py). Each row reports both medians, the ratio
+native/ours (above 1: we are faster), the bandwidth we reach (bytes read and
+written, counted once) and that as a fraction of a same-size ``copy_`` timed
+in the same run: the memory-bandwidth ceiling.
+
+    python -m torch_act bench --help
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional
+
+import torch
+
+import torch_act
+from torch_act import functional as TF
+from torch_act import nn as TN
+from torch_act._spec import ACTIVATIONS, Activation, _swish_reference
+from torch_act._timing import median_seconds
+
+SIZES = {"1K": 1 << 10, "64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24}
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64,
+          "float16": torch.float16}
+MODES = ("forward", "backward", "train")
+CHANNELS = 64  # inputs are (numel / 64, 64): PReLU gets one weight per channel
+
+
+@dataclass
+class Row:
+    op: str
+    mode: str
+    dtype: str
+    size: str
+    threads: int
+    ours_us: float
+    native_us: float
+    ratio: float  # native / ours
+    gbps: float
+    copy_fraction: float
+
+
+def default_grid(quick: bool = False) -> list[tuple[str, str]]:
+    """(size, dtype) pairs: float32 and bfloat16 at every size, float64 and float16 at 1M."""
+    if quick:
+        return [("64K", "float32")]
+    grid = [(size, dtype) for size in SIZES for dtype in ("float32", "bfloat16")]
+    return grid + [("1M", "float64"), ("1M", "float16")]
+
+
+def _tensor_args(act: Activation, x: torch.Tensor) -> tuple:
+    if act.learnable == "weight":
+        return (torch.full((x.shape[1],), 0.25, dtype=x.dtype),)
+    return ()
+
+
+def _ours_backward_op(act: Activation):
+    packet = getattr(torch.ops.torch_act, f"{act.name}_backward")
+    return packet.default
+
+
+def _saves_output(act: Activation) -> bool:
+    schema = _ours_backward_op(act)._schema
+    return schema.arguments[1].name == "result"
+
+
+class _NativeSwish(torch.nn.Module):
+    """What a user writes without torch_act: x * sigmoid(beta x)."""
+
+    def forward(self, x):
+        return _swish_reference(x)
+
+
+def _modules(act: Activation) -> tuple[torch.nn.Module, torch.nn.Module]:
+    ours = getattr(TN, act.module)()
+    native = act.torch_module() if act.torch_module is not None else _NativeSwish()
+    if act.learnable == "weight":
+        ours, native = TN.PReLU(CHANNELS), torch.nn.PReLU(CHANNELS)
+    return ours, native
+
+
+def callables(act: Activation, mode: str, x: torch.Tensor):
+    """(ours, native, bytes moved per call) for one mode, or None if native has no such op."""
+    elem = x.element_size()
+    n = x.numel()
+    targs = _tensor_args(act, x)
+    if mode == "forward":
+        ours_fn, native_fn = getattr(TF, act.name), act.reference
+        return (lambda: ours_fn(x, *targs)), (lambda: native_fn(x, *targs)), 2 * n * elem
+    if mode == "backward":
+        if act.native_backward is None:
+            return None
+        y = act.reference(x, *targs)
+        g = torch.randn_like(x)
+        op = _ours_backward_op(act)
+        saved = y if _saves_output(act) else x
+        return (
+            (lambda: op(g, saved, *targs)),
+            (lambda: act.native_backward(g, x, y, *targs)),
+            3 * n * elem,
+        )
+    if mode == "train":
+        ours_m, native_m = _modules(act)
+        ours_m, native_m = ours_m.to(x.dtype), native_m.to(x.dtype)
+        xg = x.detach().requires_grad_()
+        g = torch.randn_like(x)
+
+        def step(module):
+            return lambda: torch.autograd.grad(module(xg), xg, g)
+
+        return step(ours_m), step(native_m), 5 * n * elem
+    raise ValueError(mode)
+
+
+def copy_seconds(x: torch.Tensor, repeats: int) -> float:
+    dst = torch.empty_like(x)
+    (seconds,) = median_seconds(lambda: dst.copy_(x), repeats=repeats)
+    return seconds
+
+
+def run(
+    ops: list[str],
+    grid: list[tuple[str, str]],
+    modes: list[str],
+    threads: list[int],
+    repeats: int,
+    log: Optional[Callable[[str], None]] = print,
+) -> list[Row]:
+    rows = []
+    acts = [a for a in ACTIVATIONS if a.name in ops]
+    initial_threads = torch.get_num_threads()
+    try:
+        for nthreads in threads:
+            torch.set_num_threads(nthreads)
+            for size, dtype_name in grid:
+                numel, dtype = SIZES[size], DTYPES[dtype_name]
+                gen = torch.Generator().manual_seed(0)
+                x = (torch.randn(numel // CHANNELS, CHANNELS, generator=gen) * 3).to(dtype)
+                copy_s = copy_seconds(x, repeats)
+                copy_gbps = 2 * x.numel() * x.element_size() / copy_s / 1e9
+                for act in acts:
+                    for mode in modes:
+                        fns = callables(act, mode, x)
+                        if fns is None:
+                            continue
+                        ours_fn, native_fn, nbytes = fns
+                        ours_s, native_s = median_seconds(ours_fn, native_fn, repeats=repeats)
+                        gbps = nbytes / ours_s / 1e9
+                        row = Row(act.name, mode, dtype_name, size, nthreads, ours_s * 1e6,
+                                  native_s * 1e6, native_s / ours_s, gbps, gbps / copy_gbps)
+                        rows.append(row)
+                        if log:
+                            log(format_row(row))
+    finally:
+        torch.set_num_threads(initial_threads)
+    return rows
+
+
+def environment() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "torch": torch.__version__,
+        "torch_act": torch_act.__version__,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_act_isa": torch_act.cpu_capability(),
+        "torch_isa": torch.backends.cpu.get_cpu_capability(),
+        "python": platform.python_version(),
+    }
+
+
+HEADER = (
+    "| op | mode | dtype | size | threads | ours (us) | native (us) | native/ours | GB/s | of copy |\n"
+    "|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def format_row(r: Row) -> str:
+    return (
+        f"| {r.op} | {r.mode} | {r.dtype} | {r.size} | {r.threads} | {r.ours_us:.1f} | "
+        f"{r.native_us:.1f} | {r.ratio:.2f} | {r.gbps:.1f} | {100 * r.copy_fraction:.0f}% |"
+    )
+
+
+def markdown(rows: list[Row], env: dict) -> str:
+    lines = [
+        f"torch {env['torch']}, torch_act {env['torch_act']}, {env['cpu']} ({env['cores']} cores), "
+        f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})",
+        "",
+        HEADER,
+    ]
+    lines += [format_row(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[Row], path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # optional dependency
+        raise SystemExit(f"--plot needs matplotlib ({e}); pip install matplotlib") from e
+    series = sorted({(r.mode, r.dtype, r.threads) for r in rows})
+    ops = sorted({r.op for r in rows})
+    sizes = [s for s in SIZES if any(r.size == s for r in rows)]
+    fig, axes = plt.subplots(len(series), 1, figsize=(12, 2.6 * len(series)), squeeze=False)
+    for ax, (mode, dtype, threads) in zip(axes[:, 0], series):
+        width = 0.8 / max(1, len(sizes))
+        for k, size in enumerate(sizes):
+            values = []
+            for op in ops:
+                match = [r.ratio for r in rows
+                         if (r.op, r.mode, r.dtype, r.threads, r.size) == (op, mode, dtype, threads, size)]
+                values.append(match[0] if match else 0.0)
+            ax.bar([i + k * width for i in range(len(ops))], values, width, label=size)
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(ops))], ops)
+        ax.set_ylabel("native / ours")
+        ax.set_title(f"{mode}, {dtype}, {threads} thread(s)")
+        ax.legend(fontsize=7, ncol=len(sizes))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m torch_act bench", description=__doc__.split("\n")[0])
+    names = [a.name for a in ACTIVATIONS]
+    parser.add_argument("--ops", nargs="+", default=names, choices=names)
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), help="default: the full grid")
+    parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), help="default: the full grid")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--threads", default="1,all",
+                        help="comma-separated thread counts; 'all' = torch's default (%(default)s)")
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--quick", action="store_true", help="64K float32, all threads, 5 repeats")
+    parser.add_argument("--json", help="write rows and environment as JSON here")
+    parser.add_argument("--markdown", help="write the markdown table here")
+    parser.add_argument("--plot", help="write a PNG of the ratios here (needs matplotlib)")
+    args = parser.parse_args(argv)
+
+    all_threads = torch.get_num_threads()
+    threads = [all_threads if t == "all" else int(t) for t in args.threads.split(",")]
+    grid = default_grid(args.quick)
+    if args.sizes or args.dtypes:
+        grid = [(s, d) for s in (args.sizes or list(SIZES)) for d in (args.dtypes or ["float32", "bfloat16"])]
+    repeats = args.repeats
+    if args.quick:
+        threads, repeats = [all_threads], min(repeats, 5)
+
+    env = environment()
+    print(markdown([], env), end="")
+    sys.stdout.flush()
+    rows = run(args.ops, grid, args.modes, sorted(set(threads)), repeats,
+               log=lambda line: print(line, flush=True))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"environment": env, "rows": [asdict(r) for r in rows]}, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(rows, env))
+    if args.plot:
+        plot(rows, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
