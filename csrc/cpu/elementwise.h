@@ -93,13 +93,15 @@ inline void contiguous_run(
       invariant[k] = V::broadcast(*reinterpret_cast<const scalar_t*>(ptrs[kOut + k]));
     }
   }
-  int64_t i = 0;
-  for (; i + V::kWidth <= n; i += V::kWidth) {
+  auto load_inputs = [&](int64_t i) {
     std::array<typename V::Pack, kIn> in;
     ((in[I] = strides[kOut + I] == 0
           ? invariant[I]
           : V::load(reinterpret_cast<const scalar_t*>(ptrs[kOut + I]) + i)),
      ...);
+    return in;
+  };
+  auto compute_and_store = [&](int64_t i, const std::array<typename V::Pack, kIn>& in) {
     std::array<typename V::Pack, kOut> out;
     for (int part = 0; part < kParts; ++part) {
       auto result = op(in[I][part]...);
@@ -110,6 +112,18 @@ inline void contiguous_run(
     for (int o = 0; o < kOut; ++o) {
       V::store(reinterpret_cast<scalar_t*>(ptrs[o]) + i, out[o]);
     }
+  };
+  int64_t i = 0;
+  // Two independent vectors per iteration, so the latency of one's math
+  // overlaps the other's.
+  for (; i + 2 * V::kWidth <= n; i += 2 * V::kWidth) {
+    auto first = load_inputs(i);
+    auto second = load_inputs(i + V::kWidth);
+    compute_and_store(i, first);
+    compute_and_store(i + V::kWidth, second);
+  }
+  for (; i + V::kWidth <= n; i += V::kWidth) {
+    compute_and_store(i, load_inputs(i));
   }
   // Tail: scalar, same formula.
   using opmath_t = typename V::opmath_t;
