@@ -42,10 +42,12 @@ struct Values {
   TORCH_ACT_HD const T& operator[](int i) const { return v[i]; }
 };
 
+using math::abs;
+using math::erf;
 using math::exp;
 using math::expm1;
+using math::log1p;
 using math::tanh;
-using math::erf;
 using math::where;
 
 template <class T>
@@ -285,6 +287,321 @@ struct Gelu {
   }
 };
 
+// --------------------------------------------------------------------- CELU
+// f = x if x > 0 else alpha (exp(x/alpha) - 1). For x <= 0 the output keeps
+// the sign of alpha * (exp(x/alpha) - 1) <= 0 for either sign of alpha, so
+// the output decides the branch, and f'(x) = exp(x/alpha) = y/alpha + 1.
+struct Celu {
+  static constexpr const char* name = "celu";
+  static constexpr const char* schema_params = "float alpha=1.0";
+  using Params = std::tuple<double>;
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = true;
+
+  double alpha;
+  explicit Celu(double alpha) : alpha(alpha) {
+    TORCH_CHECK(alpha != 0, "torch_act.celu: alpha must not be 0 (it divides x)");
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x <= T(0), T(alpha) * expm1(x * T(1.0 / alpha)), x);
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const {
+    return where(y <= T(0), g * (y * T(1.0 / alpha) + T(1)), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T y) const {
+    return where(y <= T(0), gg * g * T(1.0 / alpha), T(0));
+  }
+};
+
+// --------------------------------------------------------------------- Mish
+// f = x t, t = tanh(softplus(x)). With s = sigmoid(x) and A = (1 - t^2) s:
+//   f' = t + x A,   f'' = 2A + x (1 - t^2) s ((1 - s) - 2 t s)   (Misra 2019)
+struct Mish {
+  static constexpr const char* name = "mish";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD static T tanh_softplus(T x) { return tanh(log1p(exp(x))); }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return x * tanh_softplus(x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    T t = tanh_softplus(x);
+    return g * (t + x * (T(1) - t * t) * sigmoid_of(x));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T t = tanh_softplus(x);
+    T s = sigmoid_of(x);
+    T sech2 = T(1) - t * t;
+    return gg * g * (T(2) * sech2 * s + x * sech2 * s * ((T(1) - s) - T(2) * t * s));
+  }
+};
+
+// ----------------------------------------------------------------- Softplus
+// f = log(1 + exp(beta x)) / beta, and x itself once beta x > threshold.
+// f' = sigmoid(beta x) (1 past the threshold), f'' = beta s (1 - s).
+struct Softplus {
+  static constexpr const char* name = "softplus";
+  static constexpr const char* schema_params = "float beta=1.0, float threshold=20.0";
+  using Params = std::tuple<double, double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  double beta, threshold;
+  Softplus(double beta, double threshold) : beta(beta), threshold(threshold) {
+    TORCH_CHECK(beta != 0, "torch_act.softplus: beta must not be 0 (it divides the output)");
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    T bx = x * T(beta);
+    return where(bx > T(threshold), x, log1p(exp(bx)) * T(1.0 / beta));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    T bx = x * T(beta);
+    return where(bx > T(threshold), g, g * sigmoid_of(bx));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T bx = x * T(beta);
+    T s = sigmoid_of(bx);
+    return where(bx > T(threshold), T(0), gg * g * T(beta) * s * (T(1) - s));
+  }
+};
+
+// ----------------------------------------------------------------- Softsign
+// f = x / (1 + |x|),  f' = 1 / (1 + |x|)^2,  f'' = -2 sign(x) / (1 + |x|)^3
+struct Softsign {
+  static constexpr const char* name = "softsign";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return x / (T(1) + abs(x)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    T d = T(1) + abs(x);
+    return g / (d * d);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T d = T(1) + abs(x);
+    T sign = where(x < T(0), T(-1), where(x > T(0), T(1), T(0)));
+    return gg * g * T(-2) * sign / (d * d * d);
+  }
+};
+
+// ------------------------------------------------------ Hardsigmoid, Hardswish
+// Both follow torch's forms, clamp(x + 3, 0, 6) / 6 and x clamp(x + 3, 0, 6) / 6,
+// so non-finite inputs give what torch gives; gradients follow torch at +-3.
+template <class T>
+TORCH_ACT_HD inline T clamp_0_6(T v) {
+  return where(v <= T(0), T(0), where(v >= T(6), T(6), v));
+}
+
+struct Hardsigmoid {
+  static constexpr const char* name = "hardsigmoid";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return clamp_0_6(x + T(3)) * T(1.0 / 6); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x > T(-3), where(x < T(3), g * T(1.0 / 6), T(0)), T(0));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+struct Hardswish {
+  static constexpr const char* name = "hardswish";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return x * clamp_0_6(x + T(3)) * T(1.0 / 6); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(-3), T(0), where(x < T(3), g * (x * T(1.0 / 3) + T(0.5)), g));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return where(x <= T(-3), T(0), where(x < T(3), gg * g * T(1.0 / 3), T(0)));
+  }
+};
+
+// ------------------------------------------------------------ Hardtanh, ReLU6
+// clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 on and past
+// the bounds (torch's convention).
+struct Hardtanh {
+  static constexpr const char* name = "hardtanh";
+  static constexpr const char* schema_params = "float min_val=-1.0, float max_val=1.0";
+  using Params = std::tuple<double, double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  double min_val, max_val;
+  Hardtanh(double min_val, double max_val) : min_val(min_val), max_val(max_val) {
+    TORCH_CHECK(
+        min_val <= max_val, "torch_act.hardtanh: min_val (", min_val,
+        ") must not exceed max_val (", max_val, ")");
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x < T(min_val), T(min_val), where(x > T(max_val), T(max_val), x));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x > T(min_val), where(x < T(max_val), g, T(0)), T(0));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+struct Relu6 : Hardtanh {
+  static constexpr const char* name = "relu6";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  Relu6() : Hardtanh(0.0, 6.0) {}
+};
+
+// --------------------------------------------------------------- LogSigmoid
+// f = min(x, 0) - log1p(exp(-|x|)) (stable for both signs), f' = sigmoid(-x),
+// f'' = -s (1 - s).
+struct LogSigmoid {
+  static constexpr const char* name = "logsigmoid";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x < T(0), x, T(0)) - log1p(exp(T(0) - abs(x)));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * sigmoid_of(T(0) - x); }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T s = sigmoid_of(x);
+    return gg * g * (T(0) - s * (T(1) - s));
+  }
+};
+
+// --------------------------------------------------------------- Tanhshrink
+// f = x - tanh x,  f' = tanh^2 x,  f'' = 2 tanh x (1 - tanh^2 x)
+struct Tanhshrink {
+  static constexpr const char* name = "tanhshrink";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return x - tanh(x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    T t = tanh(x);
+    return g * t * t;
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    T t = tanh(x);
+    return gg * g * T(2) * t * (T(1) - t * t);
+  }
+};
+
+// ---------------------------------------------------- Softshrink, Hardshrink
+// Zero on [-lambd, lambd] (gradient 0 there, bounds included, as torch).
+struct Softshrink {
+  static constexpr const char* name = "softshrink";
+  static constexpr const char* schema_params = "float lambd=0.5";
+  using Params = std::tuple<double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  double lambd;
+  explicit Softshrink(double lambd) : lambd(lambd) {
+    TORCH_CHECK(lambd >= 0, "torch_act.softshrink: lambd must be >= 0, got ", lambd);
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    // x * 0 inside the band keeps a NaN input NaN.
+    return where(x > T(lambd), x - T(lambd), where(x < T(-lambd), x + T(lambd), x * T(0)));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(abs(x) <= T(lambd), T(0), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+struct Hardshrink {
+  static constexpr const char* name = "hardshrink";
+  static constexpr const char* schema_params = "float lambd=0.5";
+  using Params = std::tuple<double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  double lambd;
+  explicit Hardshrink(double lambd) : lambd(lambd) {
+    TORCH_CHECK(lambd >= 0, "torch_act.hardshrink: lambd must be >= 0, got ", lambd);
+  }
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(abs(x) <= T(lambd), T(0), x);
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(abs(x) <= T(lambd), T(0), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+// ---------------------------------------------------------------- Threshold
+// f = x if x > threshold else value; gradient 1 above the threshold, else 0.
+struct Threshold {
+  static constexpr const char* name = "threshold";
+  static constexpr const char* schema_params = "float threshold, float value";
+  using Params = std::tuple<double, double>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = true;
+
+  double threshold, value;
+  Threshold(double threshold, double value) : threshold(threshold), value(value) {}
+
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(x <= T(threshold), T(value), x);
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(threshold), T(0), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+// ------------------------------------------------- beyond torch.nn: QuickGELU
+// x sigmoid(1.702 x): the sigmoid approximation of GELU used by CLIP-style models.
+struct QuickGelu {
+  static constexpr double kBeta = 1.702;
+  static constexpr const char* name = "quick_gelu";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(kBeta)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(kBeta)); }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return gg * g * SwishMath::d2fdx2(x, T(kBeta));
+  }
+};
+
+// ----------------------------------------------- beyond torch.nn: SquaredReLU
+// relu(x)^2 (So et al. 2021, Primer): f' = 2 relu(x), f'' = 2 for x > 0.
+struct SquaredRelu {
+  static constexpr const char* name = "squared_relu";
+  static constexpr const char* schema_params = "";
+  using Params = std::tuple<>;
+  static constexpr Saved saved = Saved::Input;
+  static constexpr bool has_inplace = false;
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return where(x <= T(0), T(0), x * x); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(0), T(0), T(2) * g * x);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return where(x <= T(0), T(0), T(2) * gg * g);
+  }
+};
+
 // ------------------------------------------- activations with a learnable tensor
 
 // PReLU (He et al. 2015): f = x if x > 0 else a x, a per channel (dim 1).
@@ -305,6 +622,14 @@ struct Prelu {
   }
 };
 
+// RReLU in training (Xu et al. 2015): PReLU's math with one slope per element,
+// drawn from U(lower, upper) by the caller (torch's generator, in Python).
+struct RreluWithNoise : Prelu {
+  static constexpr const char* name = "rrelu_with_noise";
+  static constexpr const char* overload = "";
+  static constexpr const char* param_name = "noise";
+};
+
 // Swish with a learnable beta (Ramachandran et al. 2017): beta holds one value.
 struct SwishLearnable {
   static constexpr const char* name = "swish";
@@ -322,6 +647,27 @@ struct SwishLearnable {
     T fx, fb, fxx, fxb, fbb;
     SwishMath::all_derivatives(x, b, fx, fb, fxx, fxb, fbb);
     return {{ggx * fx + ggb * fb, g * (ggx * fxx + ggb * fxb), g * (ggx * fxb + ggb * fbb)}};
+  }
+};
+
+// GLU (Dauphin et al. 2017): a * sigmoid(b), a and b the two halves of the
+// input along `dim` (glu.cpp does the split). With s = sigmoid(b):
+//   d/da = s,  d/db = a s (1 - s),  d2/dadb = s (1 - s),  d2/db2 = a s (1 - s)(1 - 2s)
+struct Glu {
+  static constexpr const char* name = "glu";
+
+  template <class T> TORCH_ACT_HD T forward(T a, T b) const { return a * sigmoid_of(b); }
+  template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T a, T b) const {
+    T s = sigmoid_of(b);
+    return {{g * s, g * a * s * (T(1) - s)}};
+  }
+  template <class T>
+  TORCH_ACT_HD Values<T, 3> double_backward(T gga, T ggb, T g, T a, T b) const {
+    T s = sigmoid_of(b);
+    T q = s * (T(1) - s);
+    return {{gga * s + ggb * a * q,                              // d/dg
+             ggb * g * q,                                        // d/da
+             g * q * (gga + a * (T(1) - T(2) * s) * ggb)}};      // d/db
   }
 };
 

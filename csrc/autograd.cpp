@@ -18,10 +18,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/VariableTypeUtils.h>
-#include <torch/csrc/autograd/functions/basic_ops.h>
-#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/library.h>
 
+#include "autograd_utils.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -51,37 +50,6 @@ void save_params(AutogradContext* ctx, const P&... params) {
 template <class... P, size_t... I>
 std::tuple<Stored<P>...> load_params(AutogradContext* ctx, std::index_sequence<I...>) {
   return {ctx->saved_data["param" + std::to_string(I)].template to<Stored<P>>()...};
-}
-
-// Whether a call must record a graph node. Without one (inference, no_grad, and
-// the first-order backward pass, which runs with grad mode off) the op is
-// called directly below autograd: no node, no saved tensors.
-template <class... Tensors>
-bool needs_graph(const Tensors&... tensors) {
-  return at::GradMode::is_enabled() && (tensors.requires_grad() || ...);
-}
-
-inline variable_list as_variable_list(const Tensor& t) { return {t}; }
-template <class... T>
-variable_list as_variable_list(const std::tuple<T...>& t) {
-  return std::apply([](const auto&... x) { return variable_list{x...}; }, t);
-}
-
-// Computes a double-backward op and makes any attempt to differentiate its
-// outputs raise.
-template <class Compute>
-auto third_order_unsupported(const char* name, const variable_list& inputs, Compute&& compute) {
-  auto outputs = [&] {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return compute();
-  }();
-  if (at::GradMode::is_enabled() && torch::autograd::any_variable_requires_grad(inputs)) {
-    auto node = c10::make_intrusive<torch::autograd::Error>(
-        std::string("torch_act.") + name + ": third-order gradients are not implemented",
-        torch::autograd::collect_next_edges(inputs));
-    torch::autograd::set_history(as_variable_list(outputs), node);
-  }
-  return outputs;
 }
 
 // ELU saves its output, which determines the gradient only for alpha >= 0.

@@ -36,6 +36,9 @@ TORCH_ACT_SCALAR_UNARY(tanh)
 TORCH_ACT_SCALAR_UNARY(erf)
 #undef TORCH_ACT_SCALAR_UNARY
 
+TORCH_ACT_HD inline float abs(float x) { return ::fabsf(x); }
+TORCH_ACT_HD inline double abs(double x) { return ::fabs(x); }
+
 // where(cond, a, b): cond ? a : b. For scalars cond is a bool; for vectors it
 // is the all-ones/all-zeros lane mask that Vectorized comparisons return.
 template <class T>
@@ -54,6 +57,8 @@ template <class T>
 inline at::vec::Vectorized<T> tanh(const at::vec::Vectorized<T>& x) { return x.tanh(); }
 template <class T>
 inline at::vec::Vectorized<T> erf(const at::vec::Vectorized<T>& x) { return x.erf(); }
+template <class T>
+inline at::vec::Vectorized<T> abs(const at::vec::Vectorized<T>& x) { return x.abs(); }
 
 // float: Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float32's own
 // rounding near 1) with ATen's inline exp_u20 polynomial, instead of the

@@ -161,6 +161,7 @@ TORCH_LIBRARY(torch_act, m) {
     define_unary<std::remove_pointer_t<decltype(act)>>(m);
   });
   define_param_ops(m);
+  define_split_ops(m);
 }
 
 TORCH_LIBRARY_IMPL(torch_act, CPU, m) {

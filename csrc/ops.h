@@ -19,12 +19,18 @@ struct TypeList {};
 
 // y = f(x; fixed hyper-parameters): ops <name>, <name>_ (if has_inplace),
 // <name>_backward, <name>_double_backward.
-using UnaryActivations =
-    TypeList<Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Silu, Swish, Gelu>;
+using UnaryActivations = TypeList<
+    Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Silu, Swish, Gelu, Celu, Mish, Softplus,
+    Softsign, Hardsigmoid, Hardswish, Hardtanh, Relu6, LogSigmoid, Tanhshrink, Softshrink,
+    Hardshrink, Threshold, QuickGelu, SquaredRelu>;
 
 // y = f(x, p) with a learnable tensor p broadcast over x: ops <name>,
 // <name>_backward, <name>_double_backward (overload Act::overload).
-using ParamActivations = TypeList<Prelu, SwishLearnable>;
+using ParamActivations = TypeList<Prelu, SwishLearnable, RreluWithNoise>;
+
+// f(a, b) over the two halves of the input (glu.cpp): the same kernel shapes
+// as the param ops, registered with their own schemas.
+using SplitActivations = TypeList<Glu>;
 
 template <class... Activations, class F>
 void for_each_activation(TypeList<Activations...>, F&& f) {
@@ -52,8 +58,9 @@ void check_like(
     const at::Tensor& t, const at::Tensor& reference, const char* op,
     const char* arg, const char* reference_arg);
 
-// Schemas of the learnable-parameter ops (param_ops.cpp), called from the one
-// TORCH_LIBRARY block in ops.cpp.
+// Schemas of the learnable-parameter ops (param_ops.cpp) and of GLU (glu.cpp),
+// called from the one TORCH_LIBRARY block in ops.cpp.
 void define_param_ops(torch::Library& m);
+void define_split_ops(torch::Library& m);
 
 } // namespace torch_act

@@ -54,6 +54,17 @@ struct ParamShape<SwishLearnable> {
   }
 };
 
+// RReLU's noise: one slope per element.
+template <>
+struct ParamShape<RreluWithNoise> {
+  static void check(const at::Tensor& self, const at::Tensor& noise) {
+    TORCH_CHECK(
+        noise.sym_sizes() == self.sym_sizes(), "torch_act.rrelu_with_noise: expected noise of ",
+        "the input's shape ", self.sym_sizes(), ", but got ", noise.sym_sizes());
+  }
+  static at::Tensor view(const at::Tensor&, const at::Tensor& noise) { return noise; }
+};
+
 template <class Act>
 void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
   check_floating(self, Act::name, "input");

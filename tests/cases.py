@@ -21,7 +21,9 @@ REDUCED = (torch.bfloat16, torch.float16)
 # Forward/gradient tolerances against torch (same dtype) or, for reduced
 # precision, against a float64 reference rounded to the dtype.
 TOLERANCE = {
-    torch.float64: dict(rtol=1e-10, atol=1e-12),
+    # torch computes a few float64 results with float32 constants (Hardsigmoid's
+    # gradient uses 1.0f / 6), so float64 parity allows about 1e-7.
+    torch.float64: dict(rtol=1e-7, atol=1e-9),
     torch.float32: dict(rtol=2e-5, atol=1e-6),
     torch.bfloat16: dict(rtol=1.6e-2, atol=1e-3),
     torch.float16: dict(rtol=2e-3, atol=1e-4),
@@ -172,10 +174,11 @@ def make_module(case: Case, channels: int):
     return cls(**case.kwargs)
 
 
-# One case per activation (its defaults, or its learnable form), for the slower tests.
+# One case per activation (its first config; PReLU per channel; Swish with
+# learnable beta too), for the slower tests.
 DEFAULT_CASES = [
-    c for c in CASES
-    if not c.kwargs and c.tensor_arg in (None, "per_channel") and c.act.learnable != "beta"
-    or c.tensor_arg == "beta"
+    c for i, c in enumerate(CASES)
+    if (c.act is not CASES[i - 1].act or i == 0) and c.tensor_arg != "single"
+    or c.tensor_arg in ("beta", "per_channel")
 ]
 DEFAULT_CASE_IDS = [c.id for c in DEFAULT_CASES]

@@ -20,7 +20,15 @@ def make_model(case, inplace=False):
     return nn.Sequential(nn.Linear(6, FEATURES), act, nn.Linear(FEATURES, 3))
 
 
+@pytest.fixture(autouse=True)
+def same_random_numbers_as_eager():
+    """RReLU draws its slopes while training: compiled code must draw the same."""
+    with torch._inductor.config.patch(fallback_random=True):
+        yield
+
+
 def run(model, x):
+    torch.manual_seed(0)
     x = x.detach().clone().requires_grad_()
     out = model(x)
     out.pow(2).sum().backward()
@@ -56,10 +64,10 @@ def test_compile_dynamic_no_recompile(case):
     torch._dynamo.reset()
     model = make_model(case)
     compiled = torch.compile(copy.deepcopy(model), fullgraph=True, dynamic=True)
-    x = _same(3)
+    x = _same(4)  # even batches: GLU(dim=0) halves the batch
     assert_same(run(compiled, x), run(model, x))
     with torch._dynamo.config.patch(error_on_recompile=True):
-        x = _same(5)
+        x = _same(6)
         assert_same(run(compiled, x), run(model, x))
 
 
@@ -69,7 +77,7 @@ def _same(batch):
 
 @pytest.mark.parametrize("case", DEFAULT_CASES, ids=DEFAULT_CASE_IDS)
 def test_export(case):
-    model = make_model(case)
+    model = make_model(case).eval()  # inference export: RReLU uses its mean slope
     x = _same(4)
     exported = torch.export.export(model, (x,))
     torch.testing.assert_close(exported.module()(x), model(x), **TOL)

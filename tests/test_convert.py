@@ -11,7 +11,7 @@ from torch import nn
 
 import torch_act
 import torch_act.nn as TN
-from torch_act.convert import ALIASES
+from torch_act._convert import ALIASES
 
 TWINS = [a for a in torch_act.ACTIVATIONS if a.torch_module is not None]
 TORCH_CLASSES = {a.torch_module for a in TWINS}

@@ -15,24 +15,31 @@ BAD_DTYPES = [torch.int64, torch.int32, torch.uint8, torch.bool, torch.complex64
 def test_bad_dtype(case, dtype):
     x = torch.ones(3, 4, dtype=dtype)
     tensors = case.tensor_args(torch.ones(3, 4))
-    with pytest.raises(RuntimeError, match=f"torch_act.{case.act.name}"):
+    with pytest.raises(RuntimeError, match=op_name_pattern(case)):
         case.call(case.ours, x, *tensors)
+
+
+def op_name_pattern(case) -> str:
+    # RReLU in eval mode runs leaky_relu, whose name the error carries.
+    return f"torch_act.(leaky_relu|{case.act.name})" if case.act.op else f"torch_act.{case.act.name}"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.act.inplace], ids=lambda c: c.id)
 def test_bad_dtype_inplace(case):
-    with pytest.raises(RuntimeError, match=f"torch_act.{case.act.name}"):
+    with pytest.raises(RuntimeError, match=op_name_pattern(case)):
         case.ours(torch.ones(3, dtype=torch.int64), **case.kwargs, inplace=True)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.tensor_arg is None], ids=lambda c: c.id)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.tensor_arg is None and c.act.op is None], ids=lambda c: c.id
+)
 def test_backward_op_checks_its_inputs(case):
     backward = getattr(ops, f"{case.act.name}_backward").default
-    x = torch.randn(3, 4)
+    x = torch.randn(4, 6)
     with pytest.raises(RuntimeError, match=f"torch_act.{case.act.name}.*shape"):
-        backward(torch.randn(4, 3), x, **case.kwargs)
+        backward(torch.randn(6, 4), x, **case.kwargs)
     with pytest.raises(RuntimeError, match=f"torch_act.{case.act.name}.*dtype"):
-        backward(torch.randn(3, 4, dtype=torch.float64), x, **case.kwargs)
+        backward(torch.randn(4, 6, dtype=torch.float64), x, **case.kwargs)
 
 
 def test_prelu_weight_of_wrong_size():
@@ -99,5 +106,5 @@ def test_third_derivative_raises_instead_of_wrong_answer(case):
     tensors = case.tensor_args(x, requires_grad=True)
     (g1,) = torch.autograd.grad(case.call(case.ours, x, *tensors).sum(), x, create_graph=True)
     (g2,) = torch.autograd.grad(g1.pow(2).sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match=f"torch_act.{case.act.name}: third-order gradients"):
+    with pytest.raises(RuntimeError, match=op_name_pattern(case) + ": third-order gradients"):
         torch.autograd.grad(g2.sum() + x.sum(), x)

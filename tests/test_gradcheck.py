@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from cases import CASES, CASE_IDS
+from cases import CASES, CASE_IDS, TOLERANCE
 
 
 def smooth_input(case, shape=(2, 3, 4)):
@@ -40,5 +40,12 @@ def test_double_backward_matches_torch(case):
         (gx,) = torch.autograd.grad(case.call(fn, x, *tensors).sum(), x, create_graph=True)
         return torch.autograd.grad(gx.pow(2).sum(), [x, *tensors])
 
-    for ours, theirs in zip(second(case.ours), second(case.reference)):
-        torch.testing.assert_close(ours, theirs, rtol=1e-9, atol=1e-11)
+    try:
+        theirs = second(case.reference)
+    except RuntimeError as error:  # torch lacks some (hardsigmoid_backward's derivative)
+        assert "not implemented" in str(error)
+        x = smooth_input(case)
+        assert gradgradcheck(lambda x: case.call(case.ours, x), (x,))
+        return
+    for ours, reference in zip(second(case.ours), theirs):
+        torch.testing.assert_close(ours, reference, **TOLERANCE[torch.float64])

@@ -24,12 +24,13 @@ def op_samples(case, permuted, requires_grad):
     """(op, args, kwargs) for the forward, backward and double-backward ops of a case.
     Double-backward ops have no autograd kernel (no third derivatives), so they
     are checked without requires_grad."""
-    name = case.act.name
+    name = case.act.op or case.act.name
     x = sample(permuted, requires_grad, 0)
-    g = sample(permuted, requires_grad, 1)
-    gg = sample(permuted, False, 2)
-    if case.tensor_arg is None:
+    if case.tensor_arg is None and case.act.op is None:
         kw = case.kwargs
+        y = getattr(ops, name).default(x.detach(), **kw)  # GLU's output is smaller
+        g = torch.randn_like(y).requires_grad_(requires_grad)
+        gg = torch.randn_like(x)
         out = [
             (getattr(ops, name).default, (x,), kw),
             (getattr(ops, f"{name}_backward").default, (g, x), kw),
@@ -38,11 +39,16 @@ def op_samples(case, permuted, requires_grad):
         if case.act.inplace:
             out.append((getattr(ops, f"{name}_").default, (x.detach().clone(),), kw))
         return out
+    g = sample(permuted, requires_grad, 1)
+    gg = sample(permuted, False, 2)
     def tensor_overload(op_name):  # swish.Tensor beside swish(float); prelu.default
         packet = getattr(ops, op_name)
         return packet.Tensor if "Tensor" in packet.overloads() else packet.default
 
-    (p,) = case.tensor_args(x, requires_grad=requires_grad)
+    if case.act.op is not None:  # RReLU's noise: one slope per element
+        p = (torch.rand_like(x) * 0.2 + 0.1).requires_grad_(requires_grad)
+    else:
+        (p,) = case.tensor_args(x, requires_grad=requires_grad)
     ggp = torch.rand_like(p)
     return [
         (tensor_overload(name), (x, p), {}),

@@ -9,7 +9,7 @@ import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
 from . import _C  # noqa: F401  (loading the library registers torch.ops.torch_act.*)
 from . import functional, nn
 from ._spec import ACTIVATIONS
-from .convert import convert, get_activation, list_activations
+from ._convert import convert, get_activation, list_activations
 
 __version__ = "0.1.0"
 

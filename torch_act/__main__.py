@@ -43,10 +43,12 @@ def check(act: Activation, numel: int, quick: bool) -> dict:
     x64 = torch.randn(numel // benchmark.CHANNELS, benchmark.CHANNELS, generator=gen, dtype=torch.float64) * 4
     ours_fn, native_fn = getattr(TF, act.name), act.reference
 
+    kwargs = act.sample_kwargs
+
     def forward_and_grad(fn, x):
         x = x.detach().requires_grad_()
         extra = [t.requires_grad_() for t in _args_for(act, x)]
-        y = fn(x, *extra)
+        y = fn(x, *extra, **kwargs)
         grads = torch.autograd.grad(y, [x, *extra], torch.ones_like(y))
         return y.detach(), grads
 

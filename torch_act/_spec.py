@@ -18,11 +18,25 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+class _Required:
+    """Marks a parameter without a default (Threshold's threshold and value)."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
-    default: Any
+    default: Any = REQUIRED
     keyword_only: bool = False  # e.g. gelu's approximate
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
 
 
 @dataclass(frozen=True)
@@ -31,9 +45,14 @@ class Activation:
     module: str  # torch_act.nn.<module>, and torch.nn.<module> where torch has it
     params: tuple[Param, ...] = ()
     inplace: bool = False  # torch.nn offers inplace=True; op <name>_ exists
-    # Learnable tensor argument (PReLU's weight, Swish's beta): hand-written
-    # functional and module, same tests.
+    # Learnable tensor argument (PReLU's weight, Swish's beta), same tests.
     learnable: Optional[str] = None
+    # Functional and module are written out in functional.py / nn.py rather
+    # than generated (tensor arguments, RReLU's training mode).
+    handwritten: bool = False
+    # The registered ops' name when it is not `name` (RReLU in training runs
+    # torch.ops.torch_act.rrelu_with_noise; in eval, leaky_relu).
+    op: Optional[str] = None
     # Native torch equivalent, called with the same arguments as ours.
     reference: Optional[Callable[..., torch.Tensor]] = None
     # Hyper-parameter settings the tests and benchmarks cover (besides defaults).
@@ -49,8 +68,10 @@ class Activation:
         return getattr(torch.nn, self.module, None)
 
     @property
-    def defaults(self) -> dict:
-        return {p.name: p.default for p in self.params}
+    def sample_kwargs(self) -> dict:
+        """Arguments for a call when none are given: the first test config
+        (which must supply any required parameter)."""
+        return dict(self.test_configs[0])
 
 
 def _swish_reference(input, beta=1.0):
@@ -58,6 +79,14 @@ def _swish_reference(input, beta=1.0):
 
 
 _aten = torch.ops.aten
+
+
+def _quick_gelu_reference(input):
+    return input * torch.sigmoid(1.702 * input)
+
+
+def _squared_relu_reference(input):
+    return torch.relu(input).square()
 
 
 def _prelu_native_backward(grad, input, output, weight):
@@ -101,7 +130,8 @@ ACTIVATIONS: tuple[Activation, ...] = (
         native_backward=lambda g, x, y: _aten.silu_backward(g, x),
     ),
     Activation(
-        "swish", "Swish", (Param("beta", 1.0),), learnable="beta", reference=_swish_reference,
+        "swish", "Swish", (Param("beta", 1.0),), learnable="beta", handwritten=True,
+        reference=_swish_reference,
         test_configs=({}, {"beta": 1.702}, {"beta": 0.5}),
     ),
     Activation(
@@ -111,9 +141,79 @@ ACTIVATIONS: tuple[Activation, ...] = (
             g, x, approximate=approximate),
     ),
     Activation(
-        "prelu", "PReLU", learnable="weight", reference=F.prelu, kinks=(0.0,),
+        "celu", "CELU", (Param("alpha", 1.0),), inplace=True, reference=F.celu, kinks=(0.0,),
+        test_configs=({}, {"alpha": 0.5}, {"alpha": 2.0}),
+    ),
+    Activation("mish", "Mish", inplace=True, reference=F.mish),
+    Activation(
+        "softplus", "Softplus", (Param("beta", 1.0), Param("threshold", 20.0)),
+        reference=F.softplus, kinks=(5.0, 20.0),
+        test_configs=({}, {"beta": 2.0, "threshold": 10.0}),
+        native_backward=lambda g, x, y, beta=1.0, threshold=20.0: _aten.softplus_backward(
+            g, x, beta, threshold),
+    ),
+    Activation("softsign", "Softsign", reference=F.softsign, kinks=(0.0,)),
+    Activation(
+        "hardsigmoid", "Hardsigmoid", inplace=True, reference=F.hardsigmoid, kinks=(-3.0, 3.0),
+        native_backward=lambda g, x, y: _aten.hardsigmoid_backward(g, x),
+    ),
+    Activation(
+        "hardswish", "Hardswish", inplace=True, reference=F.hardswish, kinks=(-3.0, 3.0),
+        native_backward=lambda g, x, y: _aten.hardswish_backward(g, x),
+    ),
+    Activation(
+        "hardtanh", "Hardtanh", (Param("min_val", -1.0), Param("max_val", 1.0)), inplace=True,
+        reference=F.hardtanh, kinks=(-1.0, 1.0, -2.0, 0.5),
+        test_configs=({}, {"min_val": -2.0, "max_val": 0.5}),
+        native_backward=lambda g, x, y, min_val=-1.0, max_val=1.0: _aten.hardtanh_backward(
+            g, x, min_val, max_val),
+    ),
+    Activation(
+        "relu6", "ReLU6", inplace=True, reference=F.relu6, kinks=(0.0, 6.0),
+        native_backward=lambda g, x, y: _aten.hardtanh_backward(g, x, 0.0, 6.0),
+    ),
+    Activation(
+        # (torch's log_sigmoid_backward needs the buffer its CPU forward returns:
+        # no backward-alone counterpart to benchmark against.)
+        "logsigmoid", "LogSigmoid", reference=F.logsigmoid,
+    ),
+    Activation("tanhshrink", "Tanhshrink", reference=F.tanhshrink),
+    Activation(
+        "softshrink", "Softshrink", (Param("lambd", 0.5),), reference=F.softshrink,
+        kinks=(0.5, -0.5, 1.0, -1.0), test_configs=({}, {"lambd": 1.0}),
+        native_backward=lambda g, x, y, lambd=0.5: _aten.softshrink_backward(g, x, lambd),
+    ),
+    Activation(
+        "hardshrink", "Hardshrink", (Param("lambd", 0.5),), reference=F.hardshrink,
+        kinks=(0.5, -0.5, 1.0, -1.0), test_configs=({}, {"lambd": 1.0}),
+        native_backward=lambda g, x, y, lambd=0.5: _aten.hardshrink_backward(g, x, lambd),
+    ),
+    Activation(
+        "threshold", "Threshold", (Param("threshold"), Param("value")), inplace=True,
+        reference=F.threshold, kinks=(0.5, -1.0),
+        test_configs=({"threshold": 0.5, "value": 20.0}, {"threshold": -1.0, "value": -2.0}),
+        native_backward=lambda g, x, y, threshold, value: _aten.threshold_backward(g, x, threshold),
+    ),
+    Activation(
+        "rrelu", "RReLU", (Param("lower", 1.0 / 8), Param("upper", 1.0 / 3)), inplace=True,
+        handwritten=True, op="rrelu_with_noise", reference=F.rrelu, kinks=(0.0,),
+        test_configs=({}, {"lower": 0.1, "upper": 0.3}),
+    ),
+    Activation(
+        # dim 0 in the tests: the sample shapes have an even first dimension.
+        "glu", "GLU", (Param("dim", -1),), reference=F.glu, test_configs=({"dim": 0},),
+        native_backward=lambda g, x, y, dim=-1: _aten.glu_backward(g, x, dim),
+    ),
+    Activation("quick_gelu", "QuickGELU", reference=_quick_gelu_reference),
+    Activation("squared_relu", "SquaredReLU", reference=_squared_relu_reference, kinks=(0.0,)),
+    Activation(
+        "prelu", "PReLU", learnable="weight", handwritten=True, reference=F.prelu, kinks=(0.0,),
         native_backward=_prelu_native_backward,
     ),
 )
 
 BY_NAME = {a.name: a for a in ACTIVATIONS}
+
+for _act in ACTIVATIONS:
+    _missing = [p.name for p in _act.params if p.required and p.name not in _act.sample_kwargs]
+    assert not _missing, f"{_act.name}: test_configs[0] must give required {_missing}"

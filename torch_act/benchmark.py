@@ -27,7 +27,7 @@ import torch
 import torch_act
 from torch_act import functional as TF
 from torch_act import nn as TN
-from torch_act._spec import ACTIVATIONS, Activation, _swish_reference
+from torch_act._spec import ACTIVATIONS, Activation
 from torch_act._timing import median_seconds
 
 SIZES = {"1K": 1 << 10, "64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24}
@@ -59,6 +59,10 @@ def default_grid(quick: bool = False) -> list[tuple[str, str]]:
     return grid + [("1M", "float64"), ("1M", "float16")]
 
 
+def _kwargs(act: Activation) -> dict:
+    return act.sample_kwargs
+
+
 def _tensor_args(act: Activation, x: torch.Tensor) -> tuple:
     if act.learnable == "weight":
         return (torch.full((x.shape[1],), 0.25, dtype=x.dtype),)
@@ -75,16 +79,24 @@ def _saves_output(act: Activation) -> bool:
     return schema.arguments[1].name == "result"
 
 
-class _NativeSwish(torch.nn.Module):
-    """What a user writes without torch_act: x * sigmoid(beta x)."""
+class _Native(torch.nn.Module):
+    """A module around a native reference (for activations torch.nn lacks)."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
 
     def forward(self, x):
-        return _swish_reference(x)
+        return self.fn(x)
 
 
 def _modules(act: Activation) -> tuple[torch.nn.Module, torch.nn.Module]:
-    ours = getattr(TN, act.module)()
-    native = act.torch_module() if act.torch_module is not None else _NativeSwish()
+    kwargs = _kwargs(act)
+    ours = getattr(TN, act.module)(**kwargs)
+    if act.torch_module is not None:
+        native = act.torch_module(**kwargs)
+    else:
+        native = _Native(lambda x: act.reference(x, **kwargs))
     if act.learnable == "weight":
         ours, native = TN.PReLU(CHANNELS), torch.nn.PReLU(CHANNELS)
     return ours, native
@@ -93,33 +105,38 @@ def _modules(act: Activation) -> tuple[torch.nn.Module, torch.nn.Module]:
 def callables(act: Activation, mode: str, x: torch.Tensor):
     """(ours, native, bytes moved per call) for one mode, or None if native has no such op."""
     elem = x.element_size()
-    n = x.numel()
     targs = _tensor_args(act, x)
+    kw = _kwargs(act)
+    y = act.reference(x, *targs, **kw)
+    n_in, n_out = x.numel(), y.numel()  # differ for GLU
     if mode == "forward":
         ours_fn, native_fn = getattr(TF, act.name), act.reference
-        return (lambda: ours_fn(x, *targs)), (lambda: native_fn(x, *targs)), 2 * n * elem
+        return (
+            (lambda: ours_fn(x, *targs, **kw)),
+            (lambda: native_fn(x, *targs, **kw)),
+            (n_in + n_out) * elem,
+        )
     if mode == "backward":
-        if act.native_backward is None:
+        if act.native_backward is None or act.op is not None:
             return None
-        y = act.reference(x, *targs)
-        g = torch.randn_like(x)
+        g = torch.randn_like(y)
         op = _ours_backward_op(act)
         saved = y if _saves_output(act) else x
         return (
-            (lambda: op(g, saved, *targs)),
-            (lambda: act.native_backward(g, x, y, *targs)),
-            3 * n * elem,
+            (lambda: op(g, saved, *targs, **kw)),
+            (lambda: act.native_backward(g, x, y, *targs, **kw)),
+            (n_out + n_in + n_in) * elem,
         )
     if mode == "train":
         ours_m, native_m = _modules(act)
         ours_m, native_m = ours_m.to(x.dtype), native_m.to(x.dtype)
         xg = x.detach().requires_grad_()
-        g = torch.randn_like(x)
+        g = torch.randn_like(y)
 
         def step(module):
             return lambda: torch.autograd.grad(module(xg), xg, g)
 
-        return step(ours_m), step(native_m), 5 * n * elem
+        return step(ours_m), step(native_m), (2 * n_in + 3 * n_out) * elem
     raise ValueError(mode)
 
 

@@ -21,8 +21,11 @@ __all__ = [a.name for a in ACTIVATIONS]
 
 def _render(act: Activation) -> str:
     """Source of the wrapper for one spec row."""
-    positional = [f"{p.name}={p.default!r}" for p in act.params if not p.keyword_only]
-    keyword = [f"{p.name}={p.default!r}" for p in act.params if p.keyword_only]
+    def declare(p):
+        return p.name if p.required else f"{p.name}={p.default!r}"
+
+    positional = [declare(p) for p in act.params if not p.keyword_only]
+    keyword = [declare(p) for p in act.params if p.keyword_only]
     signature = ["input", *positional]
     if keyword:
         signature += ["*", *keyword]
@@ -58,12 +61,13 @@ def _generate(act: Activation):
 
 
 for _act in ACTIVATIONS:
-    if _act.learnable is None:
+    if not _act.handwritten:
         globals()[_act.name] = _generate(_act)
 del _act
 
 
 _prelu = _ops.prelu.default
+_rrelu_with_noise = _ops.rrelu_with_noise.default
 _swish_float, _swish_tensor = _ops.swish.default, _ops.swish.Tensor
 
 
@@ -77,3 +81,23 @@ def swish(input: torch.Tensor, beta: Union[float, torch.Tensor] = 1.0) -> torch.
     if isinstance(beta, torch.Tensor):
         return _swish_tensor(input, beta)
     return _swish_float(input, beta)
+
+
+def rrelu(
+    input: torch.Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> torch.Tensor:
+    """RReLU (Xu et al., 2015). Training: each element's negative slope is drawn
+    from U(lower, upper) with torch's generator and used again by backward.
+    Evaluation: leaky_relu with slope (lower + upper) / 2, as torch."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace=inplace)  # noqa: F821 (generated)
+    noise = torch.empty_like(input).uniform_(lower, upper)
+    if inplace:
+        # The backward reads the input it saved, so that must not be the
+        # tensor overwritten here.
+        return input.copy_(_rrelu_with_noise(input.clone(), noise))
+    return _rrelu_with_noise(input, noise)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from . import functional
-from ._spec import ACTIVATIONS, Activation
+from ._spec import ACTIVATIONS, BY_NAME, Activation
 
 __all__ = [a.module for a in ACTIVATIONS]
 
@@ -33,7 +33,10 @@ class _Activation(nn.Module):
             setattr(self, name, value)
 
     def extra_repr(self) -> str:
-        # torch.nn formats numbers with str() and strings with repr().
+        twin = self.spec.torch_module
+        if twin is not None:  # same attribute names: torch's own format, exactly
+            return twin.extra_repr(self)
+        # Otherwise torch.nn's usual style: numbers with str(), strings with repr().
         parts = []
         for p in self.spec.params:
             value = getattr(self, p.name)
@@ -45,7 +48,10 @@ class _Activation(nn.Module):
 
 def _module_signature(act: Activation) -> inspect.Signature:
     params = [
-        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default)
+        inspect.Parameter(
+            p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=inspect.Parameter.empty if p.required else p.default,
+        )
         for p in act.params
     ]
     if act.inplace:
@@ -83,9 +89,20 @@ def _generate(act: Activation) -> type:
 
 
 for _act in ACTIVATIONS:
-    if _act.learnable is None:
+    if not _act.handwritten:
         globals()[_act.module] = _generate(_act)
 del _act
+
+
+class RReLU(_Activation):
+    """torch_act's RReLU, a drop-in for torch.nn.RReLU: random slopes while
+    training, their mean in eval mode."""
+
+    spec = BY_NAME["rrelu"]
+    __signature__ = _module_signature(spec)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return functional.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
 
 class PReLU(nn.Module):

@@ -42,7 +42,7 @@ UnaryLoops<Act> make_unary_loops() {
 }
 
 template <class Act>
-ParamLoops<Act> make_param_loops() {
+BinaryLoops<Act> make_binary_loops() {
   return {
       [](at::TensorIteratorBase& iter, const Act& act) {
         run<1, 2>(iter, [&](auto x, auto p) { return act.forward(x, p); });
@@ -68,7 +68,11 @@ KernelTable kernel_table() {
   });
   for_each_activation(ParamActivations{}, [&](auto* act) {
     using Act = std::remove_pointer_t<decltype(act)>;
-    std::get<ParamLoops<Act>>(table.param) = make_param_loops<Act>();
+    std::get<BinaryLoops<Act>>(table.param) = make_binary_loops<Act>();
+  });
+  for_each_activation(SplitActivations{}, [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    std::get<BinaryLoops<Act>>(table.split) = make_binary_loops<Act>();
   });
   return table;
 }

@@ -22,8 +22,9 @@ struct UnaryLoops {
   void (*double_backward)(at::TensorIteratorBase&, const Act&);  // (gs) <- (gg, g, s)
 };
 
+// Two-input functors: a learnable parameter p broadcast over x, or GLU's halves.
 template <class Act>
-struct ParamLoops {
+struct BinaryLoops {
   void (*forward)(at::TensorIteratorBase&, const Act&);          // (y) <- (x, p)
   void (*backward)(at::TensorIteratorBase&, const Act&);         // (gx, gp) <- (g, x, p)
   void (*double_backward)(at::TensorIteratorBase&, const Act&);  // (gg, gx, gp) <- (ggx, ggp, g, x, p)
@@ -38,7 +39,8 @@ struct LoopTuple<Loops, TypeList<Acts...>> {
 
 struct KernelTable {
   typename LoopTuple<UnaryLoops, UnaryActivations>::type unary;
-  typename LoopTuple<ParamLoops, ParamActivations>::type param;
+  typename LoopTuple<BinaryLoops, ParamActivations>::type param;
+  typename LoopTuple<BinaryLoops, SplitActivations>::type split;
 };
 
 // Filled by kernels.cpp, once per capability it is compiled for.
@@ -57,8 +59,12 @@ const UnaryLoops<Act>& unary_loops() {
   return std::get<UnaryLoops<Act>>(kernels().unary);
 }
 template <class Act>
-const ParamLoops<Act>& param_loops() {
-  return std::get<ParamLoops<Act>>(kernels().param);
+const BinaryLoops<Act>& param_loops() {
+  return std::get<BinaryLoops<Act>>(kernels().param);
+}
+template <class Act>
+const BinaryLoops<Act>& split_loops() {
+  return std::get<BinaryLoops<Act>>(kernels().split);
 }
 
 // A TensorIterator over preallocated outputs (same shape as the iteration)

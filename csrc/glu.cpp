@@ -1,0 +1,206 @@
+// GLU: a * sigmoid(b), with a and b the two halves of the input along `dim`.
+// The math is Glu in activations.h and runs through the same two-input loops
+// as the param ops; this file owns the split: halving checks, output shapes,
+// narrowed views, and GLU's autograd.
+#include <ATen/ATen.h>
+#include <ATen/WrapDimUtils.h>
+#include <torch/autograd.h>
+#include <torch/library.h>
+
+#include "autograd_utils.h"
+#include "cpu/kernels.h"
+#include "ops.h"
+
+namespace torch_act {
+namespace {
+
+using at::Tensor;
+
+// The wrapped dim and half its size; errors like torch's for scalars and odd sizes.
+std::pair<int64_t, c10::SymInt> split_dim(const Tensor& self, int64_t dim) {
+  check_floating(self, "glu", "input");
+  TORCH_CHECK(self.dim() > 0, "torch_act.glu: a 0-dim input cannot be halved");
+  const int64_t wrapped = at::maybe_wrap_dim(dim, self.dim());
+  const c10::SymInt size = self.sym_size(wrapped);
+  // A symbolic size becomes a runtime assert under torch.compile, not a guess.
+  TORCH_SYM_CHECK(
+      (size % 2).sym_eq(0), "torch_act.glu: dimension ", wrapped, " of the input (shape ",
+      self.sym_sizes(), ") must have even size, got ", size);
+  return {wrapped, size / 2};
+}
+
+std::vector<c10::SymInt> halved_shape(const Tensor& self, int64_t dim, const c10::SymInt& half) {
+  std::vector<c10::SymInt> shape(self.sym_sizes().begin(), self.sym_sizes().end());
+  shape[dim] = half;
+  return shape;
+}
+
+// Outputs are contiguous, in the Meta kernels and the CPU kernels alike.
+Tensor glu_meta(const Tensor& self, int64_t dim) {
+  auto [d, half] = split_dim(self, dim);
+  return at::empty_symint(halved_shape(self, d, half), self.options());
+}
+
+Tensor glu_cpu(const Tensor& self, int64_t dim) {
+  Tensor out = glu_meta(self, dim);
+  auto [d, half] = split_dim(self, dim);
+  const int64_t h = half.expect_int();
+  auto iter = cpu::make_iter({out}, self.narrow(d, 0, h), self.narrow(d, h, h));
+  cpu::split_loops<Glu>().forward(iter, Glu{});
+  return out;
+}
+
+Tensor glu_backward_meta(const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  auto [d, half] = split_dim(self, dim);
+  TORCH_CHECK(
+      grad_output.scalar_type() == self.scalar_type() && grad_output.device() == self.device(),
+      "torch_act.glu: expected grad_output with the input's dtype and device");
+  const auto expected = halved_shape(self, d, half);
+  TORCH_CHECK(
+      grad_output.sym_sizes() == c10::SymIntArrayRef(expected), "torch_act.glu: expected ",
+      "grad_output to have the output's shape ", c10::SymIntArrayRef(expected), ", but got ",
+      grad_output.sym_sizes());
+  return at::empty_symint(self.sym_sizes(), self.options());
+}
+
+Tensor glu_backward_cpu(const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  Tensor grad_input = glu_backward_meta(grad_output, self, dim);
+  auto [d, half] = split_dim(self, dim);
+  const int64_t h = half.expect_int();
+  auto iter = cpu::make_iter(
+      {grad_input.narrow(d, 0, h), grad_input.narrow(d, h, h)}, grad_output,
+      self.narrow(d, 0, h), self.narrow(d, h, h));
+  cpu::split_loops<Glu>().backward(iter, Glu{});
+  return grad_input;
+}
+
+// Gradients of the backward w.r.t. (grad_output, self), given grad_grad_input.
+std::tuple<Tensor, Tensor> glu_double_backward_meta(
+    const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  Tensor grad_self = glu_backward_meta(grad_output, self, dim);
+  check_like(grad_grad_input, self, "glu", "grad_grad_input", "self");
+  return {at::empty_symint(grad_output.sym_sizes(), grad_output.options()), grad_self};
+}
+
+std::tuple<Tensor, Tensor> glu_double_backward_cpu(
+    const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  auto [grad_grad_output, grad_self] =
+      glu_double_backward_meta(grad_grad_input, grad_output, self, dim);
+  auto [d, half] = split_dim(self, dim);
+  const int64_t h = half.expect_int();
+  auto iter = cpu::make_iter(
+      {grad_grad_output, grad_self.narrow(d, 0, h), grad_self.narrow(d, h, h)},
+      grad_grad_input.narrow(d, 0, h), grad_grad_input.narrow(d, h, h), grad_output,
+      self.narrow(d, 0, h), self.narrow(d, h, h));
+  cpu::split_loops<Glu>().double_backward(iter, Glu{});
+  return {grad_grad_output, grad_self};
+}
+
+// ------------------------------------------------------------------- autograd
+
+using torch::autograd::AutogradContext;
+using torch::autograd::Function;
+using torch::autograd::variable_list;
+
+auto& glu_op() {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("torch_act::glu", "")
+                       .typed<Tensor(const Tensor&, int64_t)>();
+  return op;
+}
+auto& glu_backward_op() {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("torch_act::glu_backward", "")
+                       .typed<Tensor(const Tensor&, const Tensor&, int64_t)>();
+  return op;
+}
+auto& glu_double_backward_op() {
+  static auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("torch_act::glu_double_backward", "")
+          .typed<std::tuple<Tensor, Tensor>(const Tensor&, const Tensor&, const Tensor&, int64_t)>();
+  return op;
+}
+
+struct GluBackward : Function<GluBackward> {
+  static Tensor forward(
+      AutogradContext* ctx, const Tensor& grad_output, const Tensor& self, int64_t dim) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->save_for_backward({grad_output, self});
+    ctx->saved_data["dim"] = dim;
+    return glu_backward_op().call(grad_output, self, dim);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto vars = ctx->get_saved_variables();
+    auto [grad_grad_output, grad_self] = glu_double_backward_op().call(
+        grads[0], vars[0], vars[1], ctx->saved_data["dim"].toInt());
+    return {grad_grad_output, grad_self, Tensor()};
+  }
+};
+
+Tensor glu_backward_autograd(const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  if (!needs_graph(grad_output, self)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return glu_backward_op().call(grad_output, self, dim);
+  }
+  return GluBackward::apply(grad_output, self, dim);
+}
+
+struct GluForward : Function<GluForward> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& self, int64_t dim) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    ctx->save_for_backward({self});
+    ctx->saved_data["dim"] = dim;
+    return glu_op().call(self, dim);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    return {
+        glu_backward_autograd(grads[0], ctx->get_saved_variables()[0], ctx->saved_data["dim"].toInt()),
+        Tensor()};
+  }
+};
+
+std::tuple<Tensor, Tensor> glu_double_backward_autograd(
+    const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  return third_order_unsupported("glu", {grad_grad_input, grad_output, self}, [&] {
+    return glu_double_backward_op().call(grad_grad_input, grad_output, self, dim);
+  });
+}
+
+Tensor glu_autograd(const Tensor& self, int64_t dim) {
+  if (!needs_graph(self)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return glu_op().call(self, dim);
+  }
+  return GluForward::apply(self, dim);
+}
+
+} // namespace
+
+void define_split_ops(torch::Library& m) {
+  m.def("glu(Tensor self, int dim=-1) -> Tensor");
+  m.def("glu_backward(Tensor grad_output, Tensor self, int dim) -> Tensor");
+  m.def(
+      "glu_double_backward(Tensor grad_grad_input, Tensor grad_output, Tensor self, int dim) "
+      "-> (Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+  m.impl("glu", TORCH_FN(glu_cpu));
+  m.impl("glu_backward", TORCH_FN(glu_backward_cpu));
+  m.impl("glu_double_backward", TORCH_FN(glu_double_backward_cpu));
+}
+
+TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
+  m.impl("glu", TORCH_FN(glu_meta));
+  m.impl("glu_backward", TORCH_FN(glu_backward_meta));
+  m.impl("glu_double_backward", TORCH_FN(glu_double_backward_meta));
+}
+
+TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
+  m.impl("glu", TORCH_FN(glu_autograd));
+  m.impl("glu_backward", TORCH_FN(glu_backward_autograd));
+  m.impl("glu_double_backward", TORCH_FN(glu_double_backward_autograd));
+}
+
+} // namespace torch_act
