@@ -502,48 +502,40 @@ struct Tanhshrink {
 };
 
 // ---------------------------------------------------- Softshrink, Hardshrink
-// Zero on [-lambd, lambd] (gradient 0 there, bounds included, as torch).
-struct Softshrink {
-  static constexpr const char* name = "softshrink";
+// Zero on [-lambd, lambd], gradient 0 there (bounds included, as torch) and 1
+// outside; they differ only in the forward.
+struct ShrinkBand {
   static constexpr const char* schema_params = "float lambd=0.5";
   using Params = std::tuple<double>;
   static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = false;
 
   double lambd;
-  explicit Softshrink(double lambd) : lambd(lambd) {
-    TORCH_CHECK(lambd >= 0, "torch_act.softshrink: lambd must be >= 0, got ", lambd);
+  ShrinkBand(const char* op, double lambd) : lambd(lambd) {
+    TORCH_CHECK(lambd >= 0, "torch_act.", op, ": lambd must be >= 0, got ", lambd);
   }
 
-  template <class T> TORCH_ACT_HD T forward(T x) const {
-    // x * 0 inside the band keeps a NaN input NaN.
-    return where(x > T(lambd), x - T(lambd), where(x < T(-lambd), x + T(lambd), x * T(0)));
-  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     return where(abs(x) <= T(lambd), T(0), g);
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
 
-struct Hardshrink {
-  static constexpr const char* name = "hardshrink";
-  static constexpr const char* schema_params = "float lambd=0.5";
-  using Params = std::tuple<double>;
-  static constexpr Saved saved = Saved::Input;
-  static constexpr bool has_inplace = false;
-
-  double lambd;
-  explicit Hardshrink(double lambd) : lambd(lambd) {
-    TORCH_CHECK(lambd >= 0, "torch_act.hardshrink: lambd must be >= 0, got ", lambd);
-  }
+struct Softshrink : ShrinkBand {
+  static constexpr const char* name = "softshrink";
+  explicit Softshrink(double lambd) : ShrinkBand(name, lambd) {}
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
-    return where(abs(x) <= T(lambd), T(0), x);
+    // x * 0 inside the band keeps a NaN input NaN.
+    return where(x > T(lambd), x - T(lambd), where(x < T(-lambd), x + T(lambd), x * T(0)));
   }
-  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(abs(x) <= T(lambd), T(0), g);
-  }
-  template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
+};
+
+struct Hardshrink : ShrinkBand {
+  static constexpr const char* name = "hardshrink";
+  explicit Hardshrink(double lambd) : ShrinkBand(name, lambd) {}
+
+  template <class T> TORCH_ACT_HD T forward(T x) const { return where(abs(x) <= T(lambd), T(0), x); }
 };
 
 // ---------------------------------------------------------------- Threshold

@@ -182,3 +182,16 @@ DEFAULT_CASES = [
     or c.tensor_arg in ("beta", "per_channel")
 ]
 DEFAULT_CASE_IDS = [c.id for c in DEFAULT_CASES]
+
+
+def forward_backward(model, x):
+    """A model's output and the gradients of its input and of every parameter
+    (for comparing two models, e.g. eager vs compiled, before vs after convert).
+    Reseeds first, so models that draw random numbers (RReLU) draw the same."""
+    torch.manual_seed(0)
+    x = x.detach().clone().requires_grad_()
+    out = model(x)
+    out.pow(2).sum().backward()
+    grads = [x.grad] + [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    return out.detach(), grads

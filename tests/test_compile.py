@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, make_module
+from cases import forward_backward as run
 
 FEATURES = 8
 TOL = dict(rtol=1e-4, atol=1e-5)
@@ -25,16 +26,6 @@ def same_random_numbers_as_eager():
     """RReLU draws its slopes while training: compiled code must draw the same."""
     with torch._inductor.config.patch(fallback_random=True):
         yield
-
-
-def run(model, x):
-    torch.manual_seed(0)
-    x = x.detach().clone().requires_grad_()
-    out = model(x)
-    out.pow(2).sum().backward()
-    grads = [x.grad] + [p.grad for p in model.parameters()]
-    model.zero_grad(set_to_none=True)
-    return out.detach(), grads
 
 
 def assert_same(a, b):

@@ -13,6 +13,8 @@ import torch_act
 import torch_act.nn as TN
 from torch_act._convert import ALIASES
 
+from cases import forward_backward as run
+
 TWINS = [a for a in torch_act.ACTIVATIONS if a.torch_module is not None]
 TORCH_CLASSES = {a.torch_module for a in TWINS}
 OUR_CLASSES = {getattr(TN, a.module) for a in TWINS}
@@ -69,16 +71,6 @@ def make_cnn():
 
 def cnn_input():
     return torch.randn(2, 3, 6, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-
-
-def run(model, x):
-    """Output and the gradients of the input and of every parameter."""
-    x = x.detach().clone().requires_grad_()
-    out = model(x)
-    out.pow(2).sum().backward()
-    grads = [x.grad] + [p.grad for p in model.parameters()]
-    model.zero_grad(set_to_none=True)
-    return out.detach(), grads
 
 
 def assert_same(a, b, **tol):

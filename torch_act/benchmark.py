@@ -172,7 +172,14 @@ def run(
                         if fns is None:
                             continue
                         ours_fn, native_fn, nbytes = fns
-                        ours_s, native_s = median_seconds(ours_fn, native_fn, repeats=repeats)
+                        try:
+                            ours_s, native_s = median_seconds(ours_fn, native_fn, repeats=repeats)
+                        except (RuntimeError, NotImplementedError) as error:
+                            # e.g. native RReLU has no float16 CPU kernel
+                            if log:
+                                log(f"<!-- {act.name} {mode} {dtype_name} {size}: not measured: "
+                                    f"{str(error).splitlines()[0]} -->")
+                            continue
                         gbps = nbytes / ours_s / 1e9
                         row = Row(act.name, mode, dtype_name, size, nthreads, ours_s * 1e6,
                                   native_s * 1e6, native_s / ours_s, gbps, gbps / copy_gbps)
