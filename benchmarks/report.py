@@ -62,7 +62,8 @@ def worst_table(results: dict[str, dict]) -> list[str]:
                 key = (r["op"], r["mode"])
                 col = (variant, r["dtype"], r["size"])
                 worst[key][col] = min(worst[key].get(col, float("inf")), r["ratio"])
-    header = "| op | mode | " + " | ".join(f"{v} {d[:4]} {s}" for v, d, s in columns) + " |"
+    short = {"float32": "f32", "bfloat16": "bf16"}
+    header = "| op | mode | " + " | ".join(f"{v} {short[d]} {s}" for v, d, s in columns) + " |"
     lines = [header, "|---|---|" + "---:|" * len(columns)]
     for (op, mode), cells in sorted(worst.items(), key=lambda kv: (_op_order(results, kv[0][0]), kv[0][1])):
         values = [cells.get(c) for c in columns]
