@@ -43,6 +43,8 @@ struct Values {
 };
 
 using math::abs;
+using math::clamp_to;
+using math::clamp_below;
 using math::erf;
 using math::exp;
 using math::expm1;
@@ -96,7 +98,7 @@ struct Relu {
   static constexpr Saved saved = Saved::Output;  // y > 0 exactly where x > 0
   static constexpr bool has_inplace = true;
 
-  template <class T> TORCH_ACT_HD T forward(T x) const { return where(x <= T(0), T(0), x); }
+  template <class T> TORCH_ACT_HD T forward(T x) const { return clamp_below(x, T(0)); }
   template <class T> TORCH_ACT_HD T backward(T g, T y) const { return where(y <= T(0), T(0), g); }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -395,7 +397,7 @@ struct Softsign {
 // so non-finite inputs give what torch gives; gradients follow torch at +-3.
 template <class T>
 TORCH_ACT_HD inline T clamp_0_6(T v) {
-  return where(v <= T(0), T(0), where(v >= T(6), T(6), v));
+  return clamp_to(v, T(0), T(6));
 }
 
 struct Hardsigmoid {
@@ -446,7 +448,7 @@ struct Hardtanh {
   }
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
-    return where(x < T(min_val), T(min_val), where(x > T(max_val), T(max_val), x));
+    return clamp_to(x, T(min_val), T(max_val));
   }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     return where(x > T(min_val), where(x < T(max_val), g, T(0)), T(0));

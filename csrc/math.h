@@ -39,6 +39,16 @@ TORCH_ACT_SCALAR_UNARY(erf)
 TORCH_ACT_HD inline float abs(float x) { return ::fabsf(x); }
 TORCH_ACT_HD inline double abs(double x) { return ::fabs(x); }
 
+// clamp_below(x, lo) and clamp_to(x, lo, hi): torch's clamp_min and clamp, NaN
+// propagated. Named apart from at::vec::clamp_min/clamp, which argument-dependent
+// lookup would otherwise make ambiguous for vectors.
+#define TORCH_ACT_SCALAR_CLAMP(T)                                                     \
+  TORCH_ACT_HD inline T clamp_below(T x, T lo) { return x < lo ? lo : x; }              \
+  TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+TORCH_ACT_SCALAR_CLAMP(float)
+TORCH_ACT_SCALAR_CLAMP(double)
+#undef TORCH_ACT_SCALAR_CLAMP
+
 // where(cond, a, b): cond ? a : b. For scalars cond is a bool; for vectors it
 // is the all-ones/all-zeros lane mask that Vectorized comparisons return.
 template <class T>
@@ -59,6 +69,16 @@ template <class T>
 inline at::vec::Vectorized<T> erf(const at::vec::Vectorized<T>& x) { return x.erf(); }
 template <class T>
 inline at::vec::Vectorized<T> abs(const at::vec::Vectorized<T>& x) { return x.abs(); }
+// One max (and one min) instruction; a NaN in x comes through.
+template <class T>
+inline at::vec::Vectorized<T> clamp_below(const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo) {
+  return at::vec::clamp_min(x, lo);
+}
+template <class T>
+inline at::vec::Vectorized<T> clamp_to(
+    const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo, const at::vec::Vectorized<T>& hi) {
+  return at::vec::clamp(x, lo, hi);
+}
 
 // float: Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float32's own
 // rounding near 1) with ATen's inline exp_u20 polynomial, instead of the

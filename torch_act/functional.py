@@ -31,7 +31,10 @@ def _render(act: Activation) -> str:
         signature += ["*", *keyword]
     if act.inplace:
         signature.append("inplace=False")
-    call_args = "".join(f", {p.name}={p.name}" for p in act.params)
+    # Positional where the schema allows: torch.ops parses those faster.
+    call_args = "".join(
+        f", {p.name}={p.name}" if p.keyword_only else f", {p.name}" for p in act.params
+    )
     lines = [f"def {act.name}({', '.join(signature)}):"]
     if act.inplace:
         lines += [
