@@ -3,8 +3,8 @@
 Every function has torch.nn.functional's signature (including ``inplace``)
 and calls the C++ operator ``torch.ops.torch_act.<name>``. The wrappers of
 the hyper-parameter-only activations are generated from ``_spec.ACTIVATIONS``
-so each has a real signature; PReLU and Swish take a tensor and are written
-out below.
+so each has a real signature; PReLU and Swish (tensor arguments) and RReLU
+(training mode) are written out below.
 """
 from __future__ import annotations
 
@@ -56,10 +56,12 @@ def _generate(act: Activation):
     fn = namespace[act.name]
     fn.__module__ = __name__
     fn.__qualname__ = act.name
-    fn.__doc__ = (
-        f"{act.name}: torch_act's C++ operator with the signature of "
-        f"torch.nn.functional.{act.name}."
+    twin = (
+        f"the signature of torch.nn.functional.{act.name}"
+        if act.torch_module is not None
+        else "no torch counterpart"
     )
+    fn.__doc__ = f"{act.name}: torch_act's C++ operator ({twin})."
     return fn
 
 
