@@ -3,6 +3,12 @@
 csrc/cpu/kernels.cpp is compiled once per CPU capability (DEFAULT, and on
 x86-64 also AVX2 and AVX-512) with that capability's compiler flags, as
 torch builds its own kernels; csrc/cpu/dispatch.cpp picks one at run time.
+
+TORCH_ACT_CPU_VARIANTS=0 skips the AVX2 and AVX-512 copies (a quicker build).
+
+The CUDA kernels (csrc/cuda/) are built when the installed torch has CUDA and
+nvcc is found; TORCH_ACT_CUDA=1 or 0 forces the choice. TORCH_CUDA_ARCH_LIST
+picks the GPU architectures, as for any torch extension.
 """
 import glob
 import os
@@ -10,10 +16,13 @@ import platform
 from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import find_packages, setup
-from torch.utils.cpp_extension import BuildExtension, CppExtension
+import torch
+from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
 KERNELS = os.path.join("csrc", "cpu", "kernels.cpp")
-X86 = platform.machine().lower() in ("x86_64", "amd64")
+# TORCH_ACT_CPU_VARIANTS=0 builds the baseline CPU kernels only (a faster
+# build, e.g. on a GPU machine where the CPU path is not under test).
+X86 = platform.machine().lower() in ("x86_64", "amd64") and os.environ.get("TORCH_ACT_CPU_VARIANTS") != "0"
 
 # name -> extra flags. Each copy lives in namespace torch_act::cpu::<name>.
 CPU_VARIANTS = {"DEFAULT": ["-DCPU_CAPABILITY_DEFAULT"]}
@@ -29,10 +38,37 @@ if X86:
     CXX_FLAGS.append("-DTORCH_ACT_X86_VARIANTS")
 
 
+def build_cuda() -> bool:
+    forced = os.environ.get("TORCH_ACT_CUDA")
+    if forced is not None:
+        return forced == "1"
+    return torch.version.cuda is not None and CUDA_HOME is not None
+
+
+WITH_CUDA = build_cuda()
+
+
 def sources():
     """Everything but the per-capability kernels, which BuildCpuVariants adds."""
     found = glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp"))
+    if WITH_CUDA:
+        found += glob.glob(os.path.join("csrc", "cuda", "*.cpp")) + glob.glob(os.path.join("csrc", "cuda", "*.cu"))
     return sorted(s for s in found if os.path.normpath(s) != os.path.normpath(KERNELS))
+
+
+def extension():
+    depends = glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True)
+    depends += glob.glob(os.path.join("csrc", "**", "*.cuh"), recursive=True)
+    if not WITH_CUDA:
+        return CppExtension(
+            "torch_act._C", sources(), extra_compile_args={"cxx": CXX_FLAGS}, depends=depends)
+    return CUDAExtension(
+        "torch_act._C",
+        sources(),
+        define_macros=[("TORCH_ACT_WITH_CUDA", None)],
+        extra_compile_args={"cxx": CXX_FLAGS, "nvcc": ["-O3"]},
+        depends=depends,
+    )
 
 
 class BuildCpuVariants(BuildExtension):
@@ -70,13 +106,6 @@ setup(
     python_requires=">=3.9",
     install_requires=["torch>=2.4"],
     extras_require={"test": ["pytest"]},
-    ext_modules=[
-        CppExtension(
-            "torch_act._C",
-            sources(),
-            extra_compile_args={"cxx": CXX_FLAGS},
-            depends=glob.glob(os.path.join("csrc", "**", "*.h"), recursive=True),
-        )
-    ],
+    ext_modules=[extension()],
     cmdclass={"build_ext": BuildCpuVariants},
 )

@@ -27,7 +27,7 @@
 
 #include <c10/util/Exception.h>
 
-#include "math.h"
+#include "act_math.h"
 
 namespace torch_act {
 

@@ -1,7 +1,9 @@
 // Helpers shared by the autograd kernels (autograd.cpp, glu.cpp).
 #pragma once
 
+#include <memory>
 #include <tuple>
+#include <type_traits>
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
@@ -24,6 +26,18 @@ torch::autograd::variable_list as_variable_list(const std::tuple<T...>& t) {
   return std::apply([](const auto&... x) { return torch::autograd::variable_list{x...}; }, t);
 }
 
+// A new graph node held the way this torch's Edge holds nodes: a
+// c10::intrusive_ptr since torch 2.13, a std::shared_ptr before.
+template <class NodeType, class... Args>
+auto make_node(Args&&... args) {
+  using EdgeFunction = decltype(torch::autograd::Edge::function);
+  if constexpr (std::is_same_v<EdgeFunction, std::shared_ptr<torch::autograd::Node>>) {
+    return std::make_shared<NodeType>(std::forward<Args>(args)...);
+  } else {
+    return c10::make_intrusive<NodeType>(std::forward<Args>(args)...);
+  }
+}
+
 // Computes a double-backward op and makes any attempt to differentiate its
 // outputs raise.
 template <class Compute>
@@ -33,7 +47,7 @@ auto third_order_unsupported(const char* name, const torch::autograd::variable_l
     return compute();
   }();
   if (at::GradMode::is_enabled() && torch::autograd::any_variable_requires_grad(inputs)) {
-    auto node = c10::make_intrusive<torch::autograd::Error>(
+    auto node = make_node<torch::autograd::Error>(
         std::string("torch_act.") + name + ": third-order gradients are not implemented",
         torch::autograd::collect_next_edges(inputs));
     torch::autograd::set_history(as_variable_list(outputs), node);

@@ -8,7 +8,7 @@
 #include <torch/library.h>
 
 #include "autograd_utils.h"
-#include "cpu/kernels.h"
+#include "kernel_table.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -22,10 +22,18 @@ std::pair<int64_t, c10::SymInt> split_dim(const Tensor& self, int64_t dim) {
   TORCH_CHECK(self.dim() > 0, "torch_act.glu: a 0-dim input cannot be halved");
   const int64_t wrapped = at::maybe_wrap_dim(dim, self.dim());
   const c10::SymInt size = self.sym_size(wrapped);
-  // A symbolic size becomes a runtime assert under torch.compile, not a guess.
-  TORCH_SYM_CHECK(
-      (size % 2).sym_eq(0), "torch_act.glu: dimension ", wrapped, " of the input (shape ",
-      self.sym_sizes(), ") must have even size, got ", size);
+  if (const auto concrete = size.maybe_as_int()) {
+    // Plain sizes get a plain check: torch 2.11 crashed (CUDA, 1-D input)
+    // building this error through the symbolic path below.
+    TORCH_CHECK(
+        *concrete % 2 == 0, "torch_act.glu: dimension ", wrapped, " of the input (shape ",
+        self.sizes(), ") must have even size, got ", *concrete);
+  } else {
+    // A symbolic size becomes a runtime assert under torch.compile, not a guess.
+    TORCH_SYM_CHECK(
+        (size % 2).sym_eq(0), "torch_act.glu: dimension ", wrapped, " of the input (shape ",
+        self.sym_sizes(), ") must have even size, got ", size);
+  }
   return {wrapped, size / 2};
 }
 
@@ -41,12 +49,12 @@ Tensor glu_meta(const Tensor& self, int64_t dim) {
   return at::empty_symint(halved_shape(self, d, half), self.options());
 }
 
-Tensor glu_cpu(const Tensor& self, int64_t dim) {
+Tensor glu_kernel(const Tensor& self, int64_t dim) {
   Tensor out = glu_meta(self, dim);
   auto [d, half] = split_dim(self, dim);
   const int64_t h = half.expect_int();
-  auto iter = cpu::make_iter({out}, self.narrow(d, 0, h), self.narrow(d, h, h));
-  cpu::split_loops<Glu>().forward(iter, Glu{});
+  auto iter = make_iter({out}, self.narrow(d, 0, h), self.narrow(d, h, h));
+  binary_loops<Glu>(iter.device()).forward(iter, Glu{});
   return out;
 }
 
@@ -63,14 +71,14 @@ Tensor glu_backward_meta(const Tensor& grad_output, const Tensor& self, int64_t 
   return at::empty_symint(self.sym_sizes(), self.options());
 }
 
-Tensor glu_backward_cpu(const Tensor& grad_output, const Tensor& self, int64_t dim) {
+Tensor glu_backward_kernel(const Tensor& grad_output, const Tensor& self, int64_t dim) {
   Tensor grad_input = glu_backward_meta(grad_output, self, dim);
   auto [d, half] = split_dim(self, dim);
   const int64_t h = half.expect_int();
-  auto iter = cpu::make_iter(
+  auto iter = make_iter(
       {grad_input.narrow(d, 0, h), grad_input.narrow(d, h, h)}, grad_output,
       self.narrow(d, 0, h), self.narrow(d, h, h));
-  cpu::split_loops<Glu>().backward(iter, Glu{});
+  binary_loops<Glu>(iter.device()).backward(iter, Glu{});
   return grad_input;
 }
 
@@ -82,17 +90,17 @@ std::tuple<Tensor, Tensor> glu_double_backward_meta(
   return {at::empty_symint(grad_output.sym_sizes(), grad_output.options()), grad_self};
 }
 
-std::tuple<Tensor, Tensor> glu_double_backward_cpu(
+std::tuple<Tensor, Tensor> glu_double_backward_kernel(
     const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& self, int64_t dim) {
   auto [grad_grad_output, grad_self] =
       glu_double_backward_meta(grad_grad_input, grad_output, self, dim);
   auto [d, half] = split_dim(self, dim);
   const int64_t h = half.expect_int();
-  auto iter = cpu::make_iter(
+  auto iter = make_iter(
       {grad_grad_output, grad_self.narrow(d, 0, h), grad_self.narrow(d, h, h)},
       grad_grad_input.narrow(d, 0, h), grad_grad_input.narrow(d, h, h), grad_output,
       self.narrow(d, 0, h), self.narrow(d, h, h));
-  cpu::split_loops<Glu>().double_backward(iter, Glu{});
+  binary_loops<Glu>(iter.device()).double_backward(iter, Glu{});
   return {grad_grad_output, grad_self};
 }
 
@@ -185,11 +193,24 @@ void define_split_ops(torch::Library& m) {
       "-> (Tensor, Tensor)");
 }
 
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  m.impl("glu", TORCH_FN(glu_cpu));
-  m.impl("glu_backward", TORCH_FN(glu_backward_cpu));
-  m.impl("glu_double_backward", TORCH_FN(glu_double_backward_cpu));
+namespace {
+// Every device's kernels (kernel_table.h picks the loops by device).
+void register_glu_kernels(torch::Library& m) {
+  m.impl("glu", TORCH_FN(glu_kernel));
+  m.impl("glu_backward", TORCH_FN(glu_backward_kernel));
+  m.impl("glu_double_backward", TORCH_FN(glu_double_backward_kernel));
 }
+} // namespace
+
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+  register_glu_kernels(m);
+}
+
+#if defined(TORCH_ACT_WITH_CUDA)
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
+  register_glu_kernels(m);
+}
+#endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
   m.impl("glu", TORCH_FN(glu_meta));

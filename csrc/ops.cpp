@@ -1,14 +1,14 @@
-// Schemas and the CPU and Meta kernels of the unary activations.
+// Schemas and the CPU, CUDA and Meta kernels of the unary activations.
 //
 // Everything here is generated from the functors in activations.h through the
-// UnaryActivations list in ops.h; no activation is named in this file.
+// UnaryActivations list in op_table.h; no activation is named in this file.
 #include <tuple>
 
 #include <ATen/ATen.h>
 #include <ATen/EmptyTensor.h>
 #include <torch/library.h>
 
-#include "cpu/kernels.h"
+#include "kernel_table.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -63,10 +63,10 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     [[maybe_unused]] Act act{params...};  // validates the hyper-parameters
     return empty_like_input(self);
   }
-  static at::Tensor forward_cpu(const at::Tensor& self, P... params) {
+  static at::Tensor forward(const at::Tensor& self, P... params) {
     at::Tensor out = forward_meta(self, params...);
-    auto iter = cpu::make_iter({out}, self);
-    cpu::unary_loops<Act>().forward(iter, Act{params...});
+    auto iter = make_iter({out}, self);
+    unary_loops<Act>(iter.device()).forward(iter, Act{params...});
     return out;
   }
 
@@ -74,10 +74,10 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     check_floating(self, Act::name, "input");
     [[maybe_unused]] Act act{params...};
   }
-  static void forward_inplace_cpu(const at::Tensor& self, P... params) {
+  static void forward_inplace(const at::Tensor& self, P... params) {
     forward_inplace_meta(self, params...);
-    auto iter = cpu::make_iter({self}, self);
-    cpu::unary_loops<Act>().forward(iter, Act{params...});
+    auto iter = make_iter({self}, self);
+    unary_loops<Act>(iter.device()).forward(iter, Act{params...});
   }
 
   static at::Tensor backward_meta(
@@ -87,11 +87,11 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     [[maybe_unused]] Act act{params...};
     return empty_like_input(saved);
   }
-  static at::Tensor backward_cpu(
+  static at::Tensor backward(
       const at::Tensor& grad_output, const at::Tensor& saved, P... params) {
     at::Tensor grad_input = backward_meta(grad_output, saved, params...);
-    auto iter = cpu::make_iter({grad_input}, grad_output, saved);
-    cpu::unary_loops<Act>().backward(iter, Act{params...});
+    auto iter = make_iter({grad_input}, grad_output, saved);
+    unary_loops<Act>(iter.device()).backward(iter, Act{params...});
     return grad_input;
   }
 
@@ -102,13 +102,13 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     check_like(grad_grad_input, saved, Act::name, "grad_grad_input", saved_arg_name(Act::saved));
     return out;
   }
-  static at::Tensor double_backward_cpu(
+  static at::Tensor double_backward(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_output,
       const at::Tensor& saved, P... params) {
     at::Tensor grad_saved =
         double_backward_meta(grad_grad_input, grad_output, saved, params...);
-    auto iter = cpu::make_iter({grad_saved}, grad_grad_input, grad_output, saved);
-    cpu::unary_loops<Act>().double_backward(iter, Act{params...});
+    auto iter = make_iter({grad_saved}, grad_grad_input, grad_output, saved);
+    unary_loops<Act>(iter.device()).double_backward(iter, Act{params...});
     return grad_saved;
   }
 };
@@ -133,14 +133,14 @@ void define_unary(torch::Library& m) {
 }
 
 template <class Act>
-void register_unary_cpu(torch::Library& m) {
+void register_unary_kernels(torch::Library& m) {
   using K = UnaryKernels<Act>;
-  m.impl(Act::name, TORCH_FN(K::forward_cpu));
+  m.impl(Act::name, TORCH_FN(K::forward));
   if constexpr (Act::has_inplace) {
-    m.impl(op_name(Act::name, "_").c_str(), TORCH_FN(K::forward_inplace_cpu));
+    m.impl(op_name(Act::name, "_").c_str(), TORCH_FN(K::forward_inplace));
   }
-  m.impl(op_name(Act::name, "_backward").c_str(), TORCH_FN(K::backward_cpu));
-  m.impl(op_name(Act::name, "_double_backward").c_str(), TORCH_FN(K::double_backward_cpu));
+  m.impl(op_name(Act::name, "_backward").c_str(), TORCH_FN(K::backward));
+  m.impl(op_name(Act::name, "_double_backward").c_str(), TORCH_FN(K::double_backward));
 }
 
 template <class Act>
@@ -162,13 +162,35 @@ TORCH_LIBRARY(torch_act, m) {
   });
   define_param_ops(m);
   define_split_ops(m);
-}
-
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  for_each_activation(UnaryActivations{}, [&](auto* act) {
-    register_unary_cpu<std::remove_pointer_t<decltype(act)>>(m);
+  // torch.ops.torch_act._has_cuda_kernels(): whether this build compiled them.
+  m.def("_has_cuda_kernels() -> bool", [] {
+#if defined(TORCH_ACT_WITH_CUDA)
+    return true;
+#else
+    return false;
+#endif
   });
 }
+
+namespace {
+// One set of kernels serves every device: each runs the loops of the kernel
+// table for its tensors' device (kernel_table.h).
+void register_kernels(torch::Library& m) {
+  for_each_activation(UnaryActivations{}, [&](auto* act) {
+    register_unary_kernels<std::remove_pointer_t<decltype(act)>>(m);
+  });
+}
+} // namespace
+
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+  register_kernels(m);
+}
+
+#if defined(TORCH_ACT_WITH_CUDA)
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
+  register_kernels(m);
+}
+#endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
   for_each_activation(UnaryActivations{}, [&](auto* act) {

@@ -1,8 +1,5 @@
-// The op table and what every torch_act op file shares.
-//
-// Adding an activation: write its functor in activations.h and add it to one
-// of the two lists below. Schemas, CPU and Meta kernels, and autograd are
-// generated from the functor for every op the list names.
+// What every torch_act op file shares: the op table (op_table.h), the kernel
+// table of each device, schema and argument-check helpers.
 #pragma once
 
 #include <string>
@@ -10,32 +7,10 @@
 #include <ATen/core/Tensor.h>
 #include <torch/library.h>
 
-#include "activations.h"
+#include "kernel_table.h"
+#include "op_table.h"
 
 namespace torch_act {
-
-template <class... Activations>
-struct TypeList {};
-
-// y = f(x; fixed hyper-parameters): ops <name>, <name>_ (if has_inplace),
-// <name>_backward, <name>_double_backward.
-using UnaryActivations = TypeList<
-    Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Silu, Swish, Gelu, Celu, Mish, Softplus,
-    Softsign, Hardsigmoid, Hardswish, Hardtanh, Relu6, LogSigmoid, Tanhshrink, Softshrink,
-    Hardshrink, Threshold, QuickGelu, SquaredRelu>;
-
-// y = f(x, p) with a learnable tensor p broadcast over x: ops <name>,
-// <name>_backward, <name>_double_backward (overload Act::overload).
-using ParamActivations = TypeList<Prelu, SwishLearnable, RreluWithNoise>;
-
-// f(a, b) over the two halves of the input (glu.cpp): the same kernel shapes
-// as the param ops, registered with their own schemas.
-using SplitActivations = TypeList<Glu>;
-
-template <class... Activations, class F>
-void for_each_activation(TypeList<Activations...>, F&& f) {
-  (f(static_cast<Activations*>(nullptr)), ...);
-}
 
 // ", <params>" or "" for splicing a functor's schema_params into a schema.
 inline std::string schema_tail(const char* schema_params) {

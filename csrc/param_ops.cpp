@@ -5,7 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
-#include "cpu/kernels.h"
+#include "kernel_table.h"
 #include "ops.h"
 
 namespace torch_act {
@@ -91,10 +91,10 @@ struct ParamKernels {
     check_param_inputs<Act>(self, param);
     return empty_like_input(self);
   }
-  static at::Tensor forward_cpu(const at::Tensor& self, const at::Tensor& param) {
+  static at::Tensor forward(const at::Tensor& self, const at::Tensor& param) {
     at::Tensor out = forward_meta(self, param);
-    auto iter = cpu::make_iter({out}, self, ParamShape<Act>::view(self, param));
-    cpu::param_loops<Act>().forward(iter, Act{});
+    auto iter = make_iter({out}, self, ParamShape<Act>::view(self, param));
+    binary_loops<Act>(iter.device()).forward(iter, Act{});
     return out;
   }
 
@@ -104,13 +104,13 @@ struct ParamKernels {
     check_like(grad_output, self, Act::name, "grad_output", "self");
     return {empty_like_input(self), empty_like_input(param)};
   }
-  static std::tuple<at::Tensor, at::Tensor> backward_cpu(
+  static std::tuple<at::Tensor, at::Tensor> backward(
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element = empty_like_input(self);
-    auto iter = cpu::make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
-    cpu::param_loops<Act>().backward(iter, Act{});
+    auto iter = make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
+    binary_loops<Act>(iter.device()).backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_input, grad_param};
   }
@@ -126,17 +126,17 @@ struct ParamKernels {
     check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
     return {empty_like_input(grad_output), empty_like_input(self), empty_like_input(param)};
   }
-  static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_cpu(
+  static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     auto [grad_grad_output, grad_self, grad_param] =
         double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element = empty_like_input(self);
-    auto iter = cpu::make_iter(
+    auto iter = make_iter(
         {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
         ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);
-    cpu::param_loops<Act>().double_backward(iter, Act{});
+    binary_loops<Act>(iter.device()).double_backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_grad_output, grad_self, grad_param};
   }
@@ -170,16 +170,29 @@ void define_param_ops(torch::Library& m) {
   });
 }
 
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+namespace {
+// Every device's kernels (kernel_table.h picks the loops by device).
+void register_param_kernels(torch::Library& m) {
   for_each_activation(ParamActivations{}, [&](auto* act) {
     using Act = std::remove_pointer_t<decltype(act)>;
     using K = ParamKernels<Act>;
-    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward_cpu));
-    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward_cpu));
+    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward));
+    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward));
     m.impl(qualified_overload(Act::name, "_double_backward", Act::overload).c_str(),
-           TORCH_FN(K::double_backward_cpu));
+           TORCH_FN(K::double_backward));
   });
 }
+} // namespace
+
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
+  register_param_kernels(m);
+}
+
+#if defined(TORCH_ACT_WITH_CUDA)
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
+  register_param_kernels(m);
+}
+#endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
   for_each_activation(ParamActivations{}, [&](auto* act) {

@@ -27,7 +27,7 @@ void run(at::TensorIteratorBase& iter, const Op& op) {
 }
 
 template <class Act>
-UnaryLoops<Act> make_unary_loops() {
+UnaryLoops<Act, at::TensorIteratorBase> make_loops(UnaryLoops<Act, at::TensorIteratorBase>*) {
   return {
       [](at::TensorIteratorBase& iter, const Act& act) {
         run<1, 1>(iter, [&](auto x) { return act.forward(x); });
@@ -42,7 +42,7 @@ UnaryLoops<Act> make_unary_loops() {
 }
 
 template <class Act>
-BinaryLoops<Act> make_binary_loops() {
+BinaryLoops<Act, at::TensorIteratorBase> make_loops(BinaryLoops<Act, at::TensorIteratorBase>*) {
   return {
       [](at::TensorIteratorBase& iter, const Act& act) {
         run<1, 2>(iter, [&](auto x, auto p) { return act.forward(x, p); });
@@ -61,20 +61,7 @@ BinaryLoops<Act> make_binary_loops() {
 } // namespace
 
 KernelTable kernel_table() {
-  KernelTable table;
-  for_each_activation(UnaryActivations{}, [&](auto* act) {
-    using Act = std::remove_pointer_t<decltype(act)>;
-    std::get<UnaryLoops<Act>>(table.unary) = make_unary_loops<Act>();
-  });
-  for_each_activation(ParamActivations{}, [&](auto* act) {
-    using Act = std::remove_pointer_t<decltype(act)>;
-    std::get<BinaryLoops<Act>>(table.param) = make_binary_loops<Act>();
-  });
-  for_each_activation(SplitActivations{}, [&](auto* act) {
-    using Act = std::remove_pointer_t<decltype(act)>;
-    std::get<BinaryLoops<Act>>(table.split) = make_binary_loops<Act>();
-  });
-  return table;
+  return KernelTable::build([](auto* loops) { return make_loops(loops); });
 }
 
 } // namespace CPU_CAPABILITY

@@ -1,0 +1,105 @@
+// The host half of the CUDA kernel table: turns an op's TensorIterator into
+// the plain launch description of launch.h and calls the activation's
+// launcher (forward.cu, backward.cu, double_backward.cu) on the current
+// stream of the tensors' device.
+#include <vector>
+
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "../kernel_table.h"
+#include "launch.h"
+
+namespace torch_act {
+namespace cuda {
+namespace {
+
+// The launchers of all three methods in one table.
+const LaunchTable& launchers() {
+  static const LaunchTable table = [] {
+    const LaunchTable forward = forward_launchers();
+    const LaunchTable backward = backward_launchers();
+    const LaunchTable double_backward = double_backward_launchers();
+    return LaunchTable::build([&](auto* loops) {
+      using Loops = std::remove_pointer_t<decltype(loops)>;
+      return Loops{
+          forward.get<Loops>().forward, backward.get<Loops>().backward,
+          double_backward.get<Loops>().double_backward};
+    });
+  }();
+  return table;
+}
+
+// Read once per process: the launch sizes grids by it.
+int multiprocessor_count(c10::DeviceIndex device) {
+  static const std::vector<int> counts = [] {
+    std::vector<int> result(c10::cuda::device_count());
+    for (size_t d = 0; d < result.size(); ++d) {
+      C10_CUDA_CHECK(cudaDeviceGetAttribute(
+          &result[d], cudaDevAttrMultiProcessorCount, static_cast<int>(d)));
+    }
+    return result;
+  }();
+  return counts.at(device);
+}
+
+template <class Act, class Launcher>
+void launch(at::TensorIteratorBase& iter, const Act& act, Launcher launcher) {
+  if (iter.numel() == 0) {
+    return;
+  }
+  TORCH_CHECK(
+      iter.ndim() <= kMaxDims, "torch_act.", Act::name, ": CUDA kernels take at most ",
+      kMaxDims, " dimensions after coalescing, got ", iter.ndim());
+  TORCH_INTERNAL_ASSERT(iter.ntensors() <= kMaxOperands);
+  // Launch on the tensors' device (say cuda:1) whatever the current device is.
+  const c10::cuda::CUDAGuard device_guard(iter.device());
+  ElementwiseArgs args{};
+  for (int t = 0; t < iter.ntensors(); ++t) {
+    args.data[t] = static_cast<char*>(iter.data_ptr(t));
+  }
+  args.numel = iter.numel();
+  args.ndim = iter.ndim();
+  for (int d = 0; d < args.ndim; ++d) {
+    args.sizes[d] = iter.shape()[d];
+    for (int t = 0; t < iter.ntensors(); ++t) {
+      args.strides[d][t] = iter.strides(t)[d];
+    }
+  }
+  args.dtype = iter.dtype(0);
+  args.multiprocessors = multiprocessor_count(iter.device().index());
+  args.stream = c10::cuda::getCurrentCUDAStream().stream();
+  launcher(args, act);
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The op-facing loops of one activation (UnaryLoops or BinaryLoops): each
+// runs the matching launcher. Captureless lambdas, so they convert to the
+// table's function pointers.
+template <template <class, class> class Loops, class Act>
+Loops<Act, at::TensorIteratorBase> make_loops(Loops<Act, at::TensorIteratorBase>*) {
+  using Launchers = Loops<Act, const ElementwiseArgs>;
+  return {
+      [](at::TensorIteratorBase& iter, const Act& act) {
+        launch(iter, act, launchers().get<Launchers>().forward);
+      },
+      [](at::TensorIteratorBase& iter, const Act& act) {
+        launch(iter, act, launchers().get<Launchers>().backward);
+      },
+      [](at::TensorIteratorBase& iter, const Act& act) {
+        launch(iter, act, launchers().get<Launchers>().double_backward);
+      },
+  };
+}
+
+} // namespace
+
+const KernelTable& kernels() {
+  static const KernelTable table = KernelTable::build([](auto* loops) { return make_loops(loops); });
+  return table;
+}
+
+} // namespace cuda
+} // namespace torch_act

@@ -1,0 +1,14 @@
+// The CUDA launchers of every activation's forward: its functor method
+// (activations.h) run through the loops of elementwise.cuh. One file per
+// method, so the three compile in parallel.
+#include "elementwise.cuh"
+
+namespace torch_act {
+namespace cuda {
+
+LaunchTable forward_launchers() {
+  return launchers_for<Forward>();
+}
+
+} // namespace cuda
+} // namespace torch_act
