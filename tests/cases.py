@@ -10,10 +10,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Optional
 
+import pytest
 import torch
 
+import torch_act
 import torch_act.functional as TF
 from torch_act._spec import ACTIVATIONS, Activation
+
+# Every device test runs on the CPU and, where a GPU and our CUDA kernels are
+# there, on CUDA too; without them the CUDA half is reported as skipped.
+HAS_CUDA = torch.cuda.is_available() and torch_act.has_cuda_kernels()
+requires_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a GPU and torch_act's CUDA kernels")
+DEVICES = [pytest.param("cpu"), pytest.param("cuda", marks=requires_cuda)]
 
 FLOAT_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 REDUCED = (torch.bfloat16, torch.float16)
@@ -61,7 +69,7 @@ class Case:
         else:
             channels = x.shape[1] if (self.tensor_arg == "per_channel" and x.dim() > 1) else 1
             # Spans negative, zero and positive slopes.
-            value = torch.linspace(-0.5, 0.75, channels, dtype=torch.float64).to(x.dtype)
+            value = torch.linspace(-0.5, 0.75, channels, dtype=torch.float64).to(x.device, x.dtype)
         return (value.requires_grad_(requires_grad),)
 
     def call(self, fn: Callable, x: torch.Tensor, *tensors) -> torch.Tensor:
@@ -109,7 +117,9 @@ def fill_values(numel: int, special: bool = False, seed: int = 0) -> torch.Tenso
     return pool[index]
 
 
-LAYOUTS = ("contiguous", "transposed", "channels_last", "sliced", "expanded", "empty", "scalar")
+LAYOUTS = (
+    "contiguous", "transposed", "channels_last", "sliced", "expanded", "misaligned", "empty", "scalar",
+)
 
 
 def make_input(
@@ -118,6 +128,7 @@ def make_input(
     special: bool = False,
     seed: int = 0,
     requires_grad: bool = False,
+    device: str = "cpu",
 ) -> torch.Tensor:
     """An input of the given layout holding the same values for every dtype.
     With requires_grad, the result is a view of (or op on) a leaf, so the
@@ -127,7 +138,7 @@ def make_input(
         numel = 1
         for s in shape:
             numel *= s
-        base = fill_values(numel, special, seed).reshape(shape).to(dtype)
+        base = fill_values(numel, special, seed).reshape(shape).to(device, dtype)
         return base.requires_grad_(requires_grad)
 
     if layout == "contiguous":
@@ -140,11 +151,13 @@ def make_input(
         return filled(2, 3, 5, 14)[..., ::2]
     if layout == "expanded":
         return filled(1, 3, 1, 7).expand(2, 3, 5, 7)
+    if layout == "misaligned":  # contiguous, but one element past an aligned start
+        return filled(2 * 3 * 5 * 7 + 1)[1:].view(2, 3, 5, 7)
     if layout == "empty":
         return filled(0, 3)
     if layout == "scalar":
         return filled(1).reshape(())
-    if layout == "large":  # past the parallel grain size
+    if layout == "large":  # past the parallel grain size; not a multiple of any vector width
         return filled(70001)
     raise ValueError(layout)
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, make_module
+from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, DEVICES, make_module
 from cases import forward_backward as run
 
 FEATURES = 8
@@ -42,11 +42,12 @@ COMPILE_IDS = [c.id for c in CASES] + [f"{c.id}-inplace" for c in CASES if c.act
 
 
 @pytest.mark.parametrize("case,inplace", COMPILE_CASES, ids=COMPILE_IDS)
-def test_compile_fullgraph(case, inplace):
+@pytest.mark.parametrize("device", DEVICES)
+def test_compile_fullgraph(device, case, inplace):
     torch._dynamo.reset()
-    model = make_model(case, inplace)
+    model = make_model(case, inplace).to(device)
     compiled = torch.compile(copy.deepcopy(model), fullgraph=True)
-    x = torch.randn(4, 6) * 3
+    x = torch.randn(4, 6, device=device) * 3
     assert_same(run(compiled, x), run(model, x))
 
 

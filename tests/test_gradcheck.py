@@ -3,39 +3,42 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from cases import CASES, CASE_IDS, TOLERANCE
+from cases import CASES, CASE_IDS, DEVICES, TOLERANCE
 
 
-def smooth_input(case, shape=(2, 3, 4)):
+def smooth_input(case, device="cpu", shape=(2, 3, 4)):
     """float64 values spread over [-4, 4], kept 0.05 away from the kinks, where
     the finite differences of gradcheck would straddle two branches."""
     x = torch.rand(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) * 8 - 4
     for kink in case.act.kinks:
         near = (x - kink).abs() < 0.05
         x = torch.where(near, x + 0.1 * torch.sign(x - kink + 1e-12), x)
-    return x.requires_grad_()
+    return x.to(device).requires_grad_()
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_gradcheck(case):
-    x = smooth_input(case)
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradcheck(device, case):
+    x = smooth_input(case, device)
     tensors = case.tensor_args(x, requires_grad=True)
     assert gradcheck(lambda x, *t: case.call(case.ours, x, *t), (x, *tensors))
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_gradgradcheck(case):
-    x = smooth_input(case)
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradgradcheck(device, case):
+    x = smooth_input(case, device)
     tensors = case.tensor_args(x, requires_grad=True)
     assert gradgradcheck(lambda x, *t: case.call(case.ours, x, *t), (x, *tensors))
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_double_backward_matches_torch(case):
+@pytest.mark.parametrize("device", DEVICES)
+def test_double_backward_matches_torch(device, case):
     """The second derivative itself (not only its consistency) equals torch's."""
 
     def second(fn):
-        x = smooth_input(case)
+        x = smooth_input(case, device)
         tensors = case.tensor_args(x, requires_grad=True)
         (gx,) = torch.autograd.grad(case.call(fn, x, *tensors).sum(), x, create_graph=True)
         return torch.autograd.grad(gx.pow(2).sum(), [x, *tensors])
@@ -44,7 +47,7 @@ def test_double_backward_matches_torch(case):
         theirs = second(case.reference)
     except RuntimeError as error:  # torch lacks some (hardsigmoid_backward's derivative)
         assert "not implemented" in str(error)
-        x = smooth_input(case)
+        x = smooth_input(case, device)
         assert gradgradcheck(lambda x: case.call(case.ours, x), (x,))
         return
     for ours, reference in zip(second(case.ours), theirs):

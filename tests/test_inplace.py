@@ -3,15 +3,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cases import INPLACE_CASES, LAYOUTS, TOLERANCE, make_input
+from cases import DEVICES, INPLACE_CASES, LAYOUTS, TOLERANCE, make_input
 
 IDS = [c.id for c in INPLACE_CASES]
 
 
 @pytest.mark.parametrize("layout", [l for l in LAYOUTS if l != "expanded"])
 @pytest.mark.parametrize("case", INPLACE_CASES, ids=IDS)
-def test_inplace_equals_out_of_place(case, layout):
-    x = make_input(layout, torch.float32, special=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_inplace_equals_out_of_place(device, case, layout):
+    x = make_input(layout, torch.float32, special=True, device=device)
     expected = case.call(case.ours, x)
     target = x.clone()
     version = target._version

@@ -6,26 +6,26 @@ import torch
 from torch.library import opcheck
 
 import torch_act  # noqa: F401
-from cases import CASES, CASE_IDS
+from cases import CASES, CASE_IDS, DEVICES
 
 ops = torch.ops.torch_act
 
 
-def sample(permuted: bool, requires_grad: bool, seed: int = 0) -> torch.Tensor:
+def sample(permuted: bool, requires_grad: bool, seed: int = 0, device: str = "cpu") -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     if permuted:
         x = torch.randn(4, 5, 3, 2, generator=g).permute(3, 2, 0, 1)  # dense, not contiguous
     else:
         x = torch.randn(2, 3, 4, 5, generator=g)
-    return x.requires_grad_(requires_grad)
+    return x.to(device).requires_grad_(requires_grad)
 
 
-def op_samples(case, permuted, requires_grad):
+def op_samples(case, permuted, requires_grad, device="cpu"):
     """(op, args, kwargs) for the forward, backward and double-backward ops of a case.
     Double-backward ops have no autograd kernel (no third derivatives), so they
     are checked without requires_grad."""
     name = case.act.op or case.act.name
-    x = sample(permuted, requires_grad, 0)
+    x = sample(permuted, requires_grad, 0, device)
     if case.tensor_arg is None and case.act.op is None:
         kw = case.kwargs
         y = getattr(ops, name).default(x.detach(), **kw)  # GLU's output is smaller
@@ -39,8 +39,8 @@ def op_samples(case, permuted, requires_grad):
         if case.act.inplace:
             out.append((getattr(ops, f"{name}_").default, (x.detach().clone(),), kw))
         return out
-    g = sample(permuted, requires_grad, 1)
-    gg = sample(permuted, False, 2)
+    g = sample(permuted, requires_grad, 1, device)
+    gg = sample(permuted, False, 2, device)
     def tensor_overload(op_name):  # swish.Tensor beside swish(float); prelu.default
         packet = getattr(ops, op_name)
         return packet.Tensor if "Tensor" in packet.overloads() else packet.default
@@ -60,8 +60,9 @@ def op_samples(case, permuted, requires_grad):
 @pytest.mark.parametrize("requires_grad", [False, True], ids=["no_grad", "grad"])
 @pytest.mark.parametrize("permuted", [False, True], ids=["contiguous", "permuted"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_opcheck(case, permuted, requires_grad):
-    for op, args, kwargs in op_samples(case, permuted, requires_grad):
+@pytest.mark.parametrize("device", DEVICES)
+def test_opcheck(device, case, permuted, requires_grad):
+    for op, args, kwargs in op_samples(case, permuted, requires_grad, device):
         opcheck(op, args, kwargs)
 
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from cases import (
-    CASES, CASE_IDS, FLOAT_DTYPES, LAYOUTS, REDUCED, TOLERANCE, expected_forward, make_input,
+    CASES, CASE_IDS, DEVICES, FLOAT_DTYPES, LAYOUTS, REDUCED, TOLERANCE, expected_forward,
+    make_input,
 )
 
 GRAD_TOLERANCE = {
@@ -17,8 +18,9 @@ DTYPE_IDS = [str(d).replace("torch.", "") for d in FLOAT_DTYPES]
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_forward(case, layout, dtype):
-    x = make_input(layout, dtype, special=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_forward(device, case, layout, dtype):
+    x = make_input(layout, dtype, special=True, device=device)
     tensors = case.tensor_args(x)
     if raises_like_torch(case, x, *tensors):
         return
@@ -49,21 +51,23 @@ def raises_like_torch(case, x, *tensors) -> bool:
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_gradient(case, layout, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_gradient(device, case, layout, dtype):
     """Gradients for the input (and learnable tensor) equal torch's, in the same dtype.
     Inputs include exactly 0 and the kinks, so torch's convention there is checked."""
 
     def grads(fn, dtype):
         # x is a view of (or op on) a leaf; autograd.grad differentiates w.r.t. x itself.
-        x = make_input(layout, dtype, requires_grad=True)
+        x = make_input(layout, dtype, requires_grad=True, device=device)
         tensors = case.tensor_args(x, requires_grad=True)
         out = case.call(fn, x, *tensors)
         grad_out = torch.randn(
             out.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64
-        ).to(dtype)
+        ).to(device, dtype)
         return torch.autograd.grad(out, [x, *tensors], grad_out), grad_out
 
-    if raises_like_torch(case, make_input(layout, dtype), *case.tensor_args(make_input(layout, dtype))):
+    x = make_input(layout, dtype, device=device)
+    if raises_like_torch(case, x, *case.tensor_args(x)):
         return
     ours, grad_out = grads(case.ours, dtype)
     if dtype in REDUCED:
@@ -85,9 +89,11 @@ def test_gradient(case, layout, dtype):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["float32", "bfloat16"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_large_parallel(case, dtype):
-    """A tensor past the parallel grain size, split across threads."""
-    x = make_input("large", dtype, special=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_large_parallel(device, case, dtype):
+    """A tensor past the parallel grain size, split across threads (on the GPU:
+    many blocks, and a tail past the last whole vector)."""
+    x = make_input("large", dtype, special=True, device=device)
     tensors = case.tensor_args(x)
     if raises_like_torch(case, x, *tensors):
         return
