@@ -11,11 +11,14 @@ threads); the others run the 64K and 16M float32/bfloat16 cells on all threads.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import subprocess
 import sys
 from collections import defaultdict
+
+import cuda_summary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -103,6 +106,33 @@ def overhead_table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+def cuda_sections() -> list[str]:
+    """The GPU runs kept as benchmarks/results/CUDA-<label>.json (written by
+    tools/gpu_check.sh), summarized, then benchmarks/cuda_reading.md."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(RESULTS, "CUDA-*.json"))):
+        with open(path) as f:
+            data = json.load(f)
+        env = data["environment"]
+        label = os.path.basename(path)[len("CUDA-"):-len(".json")]
+        out += [
+            f"## GPU: {label}",
+            "",
+            f"{env['gpu']} (sm {env['compute_capability']}), torch {env['torch']}, CUDA "
+            f"{env['cuda']}; rows in `benchmarks/results/{os.path.basename(path)}`. Each cell: the "
+            "worst native/ours ratio and the lowest fraction of a same-size device-to-device "
+            "copy's bandwidth over the 16M and 64M cells (CUDA events, medians).",
+            "",
+            cuda_summary.render(cuda_summary.summarize(data["rows"]), markdown=True),
+            "",
+        ]
+    reading = os.path.join(HERE, "cuda_reading.md")
+    if out and os.path.exists(reading):
+        with open(reading) as f:
+            out += [f.read().strip(), ""]
+    return out
+
+
 def render(results: dict[str, dict]) -> str:
     env = next(iter(results.values()))["environment"]
     out = [
@@ -136,6 +166,7 @@ def render(results: dict[str, dict]) -> str:
         "",
         "See the section at the end, written for the run recorded here.",
         "",
+        *cuda_sections(),
     ]
     for variant, data in results.items():
         out += [f"## All rows: {variant}", "", "| op | mode | dtype | size | threads | ours (us) | "

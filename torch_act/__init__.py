@@ -20,7 +20,13 @@ def cpu_capability() -> str:
     return torch.ops.torch_act._cpu_capability()
 
 
+def has_cuda_kernels() -> bool:
+    """Whether this build of torch_act has its CUDA kernels (built when the
+    torch it was compiled against has CUDA and nvcc was found)."""
+    return torch.ops.torch_act._has_cuda_kernels()
+
+
 __all__ = [
-    "functional", "nn", "ACTIVATIONS", "cpu_capability", "__version__",
+    "functional", "nn", "ACTIVATIONS", "cpu_capability", "has_cuda_kernels", "__version__",
     "convert", "get_activation", "list_activations",
 ]

@@ -18,7 +18,7 @@ import torch_act
 from torch_act import functional as TF
 from torch_act import benchmark
 from torch_act._spec import ACTIVATIONS, Activation
-from torch_act._timing import median_seconds
+from torch_act._timing import timer_for
 
 # Worst differences accepted for float32 against torch and against float64.
 FORWARD_TOL = 1e-5
@@ -27,18 +27,18 @@ GRAD_TOL = 1e-4
 
 def _args_for(act: Activation, x: torch.Tensor) -> tuple:
     if act.learnable == "weight":  # PReLU: one weight per channel (dim 1)
-        return (torch.linspace(-0.5, 0.75, x.shape[1], dtype=x.dtype),)
+        return (torch.linspace(-0.5, 0.75, x.shape[1], dtype=x.dtype, device=x.device),)
     return ()
 
 
 def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     """Largest difference, relative where |b| > 1 (PReLU's weight gradient is a
     sum over a million elements)."""
-    a, b = a.double(), b.double()
+    a, b = a.double().cpu(), b.double().cpu()
     return ((a - b).abs() / b.abs().clamp_min(1.0)).max().item()
 
 
-def check(act: Activation, numel: int, quick: bool) -> dict:
+def check(act: Activation, numel: int, quick: bool, device: torch.device) -> dict:
     gen = torch.Generator().manual_seed(0)
     x64 = torch.randn(numel // benchmark.CHANNELS, benchmark.CHANNELS, generator=gen, dtype=torch.float64) * 4
     ours_fn, native_fn = getattr(TF, act.name), act.reference
@@ -52,7 +52,7 @@ def check(act: Activation, numel: int, quick: bool) -> dict:
         grads = torch.autograd.grad(y, [x, *extra], torch.ones_like(y))
         return y.detach(), grads
 
-    x32 = x64.float()
+    x32 = x64.float().to(device)
     ours_y, ours_g = forward_and_grad(ours_fn, x32)
     native_y, native_g = forward_and_grad(native_fn, x32)
     exact_y, exact_g = forward_and_grad(native_fn, x64)
@@ -72,7 +72,7 @@ def check(act: Activation, numel: int, quick: bool) -> dict:
     repeats = 5 if quick else 11
     for mode, key in (("forward", "fwd_speed"), ("train", "train_speed")):
         ours_call, native_call, _ = benchmark.callables(act, mode, x32.detach())
-        ours_t, native_t = median_seconds(ours_call, native_call, repeats=repeats)
+        ours_t, native_t = timer_for(device)(ours_call, native_call, repeats=repeats)
         row[key] = native_t / ours_t
     return row
 
@@ -84,13 +84,24 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
     parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")
     parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
+    cuda_ready = torch.cuda.is_available() and torch_act.has_cuda_kernels()
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default="cuda" if cuda_ready else "cpu",
+        help="where to run our ops and torch's (default: cuda when a GPU and our CUDA kernels are there)")
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not cuda_ready:
+        parser.error("--device cuda needs a GPU and a torch_act built with its CUDA kernels")
+    device = torch.device(args.device)
 
-    print(
-        f"torch_act {torch_act.__version__} | torch {torch.__version__} | "
-        f"CPU capability {torch.backends.cpu.get_cpu_capability()} | threads {torch.get_num_threads()}"
+    where = (
+        f"GPU {torch.cuda.get_device_name()}" if device.type == "cuda"
+        else f"CPU capability {torch_act.cpu_capability()} | threads {torch.get_num_threads()}"
     )
-    print(f"float32, {args.numel} elements; speed = native time / torch_act time (>1: faster)\n")
+    print(
+        f"torch_act {torch_act.__version__} | torch {torch.__version__} | {where} | "
+        f"CUDA kernels {'built' if torch_act.has_cuda_kernels() else 'not built'}"
+    )
+    print(f"float32 on {device.type}, {args.numel} elements; speed = native time / torch_act time (>1: faster)\n")
     header = (
         f"{'activation':<12} {'fwd err':>9} {'grad err':>9} {'fwd err':>9} {'grad err':>9}"
         f" {'fwd':>7} {'fwd+bwd':>8}  check"
@@ -99,7 +110,7 @@ def main(argv=None) -> int:
     print(header)
     failed = []
     for act in ACTIVATIONS:
-        row = check(act, args.numel, args.quick)
+        row = check(act, args.numel, args.quick, device)
         print(
             f"{act.name:<12} {row['fwd_vs_torch']:9.1e} {row['grad_vs_torch']:9.1e}"
             f" {row['fwd_vs_f64']:9.1e} {row['grad_vs_f64']:9.1e}"

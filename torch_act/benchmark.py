@@ -10,6 +10,11 @@ native/ours (above 1: we are faster), the bandwidth we reach (bytes read and
 written, counted once) and that as a fraction of a same-size ``copy_`` timed
 in the same run: the memory-bandwidth ceiling.
 
+With ``--device cuda`` the tensors and modules live on the GPU, each sample
+is a batch of calls timed with CUDA events, and thread counts do not apply
+(rows report 0 threads). At 1M elements the tensors fit in the GPU's L2 cache
+and a call costs little more than its launch, the copy's as much as ours.
+
     python -m torch_act bench --help
 """
 from __future__ import annotations
@@ -28,9 +33,14 @@ import torch_act
 from torch_act import functional as TF
 from torch_act import nn as TN
 from torch_act._spec import ACTIVATIONS, Activation
-from torch_act._timing import median_seconds
+from torch_act._timing import timer_for
 
-SIZES = {"1K": 1 << 10, "64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24}
+SIZES = {"1K": 1 << 10, "64K": 1 << 16, "1M": 1 << 20, "16M": 1 << 24, "64M": 1 << 26}
+DEVICES = ("cpu", "cuda")
+# Default grid per device: on the GPU, launch overhead dominates below ~1M elements.
+DEFAULT_SIZES = {"cpu": ["1K", "64K", "1M", "16M"], "cuda": ["1M", "16M", "64M"]}
+DEFAULT_DTYPES = ["float32", "bfloat16"]
+QUICK_CELL = {"cpu": ("64K", "float32"), "cuda": ("16M", "float32")}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64,
           "float16": torch.float16}
 MODES = ("forward", "backward", "train")
@@ -49,14 +59,18 @@ class Row:
     ratio: float  # native / ours
     gbps: float
     copy_fraction: float
+    device: str = "cpu"
 
 
-def default_grid(quick: bool = False) -> list[tuple[str, str]]:
-    """(size, dtype) pairs: float32 and bfloat16 at every size, float64 and float16 at 1M."""
+def default_grid(quick: bool = False, device: str = "cpu") -> list[tuple[str, str]]:
+    """(size, dtype) pairs: float32 and bfloat16 at every default size of the
+    device; on cpu also float64 and float16 at 1M."""
     if quick:
-        return [("64K", "float32")]
-    grid = [(size, dtype) for size in SIZES for dtype in ("float32", "bfloat16")]
-    return grid + [("1M", "float64"), ("1M", "float16")]
+        return [QUICK_CELL[device]]
+    grid = [(size, dtype) for size in DEFAULT_SIZES[device] for dtype in DEFAULT_DTYPES]
+    if device == "cpu":
+        grid += [("1M", "float64"), ("1M", "float16")]
+    return grid
 
 
 def _kwargs(act: Activation) -> dict:
@@ -65,7 +79,7 @@ def _kwargs(act: Activation) -> dict:
 
 def _tensor_args(act: Activation, x: torch.Tensor) -> tuple:
     if act.learnable == "weight":
-        return (torch.full((x.shape[1],), 0.25, dtype=x.dtype),)
+        return (torch.full((x.shape[1],), 0.25, dtype=x.dtype, device=x.device),)
     return ()
 
 
@@ -129,7 +143,7 @@ def callables(act: Activation, mode: str, x: torch.Tensor):
         )
     if mode == "train":
         ours_m, native_m = _modules(act)
-        ours_m, native_m = ours_m.to(x.dtype), native_m.to(x.dtype)
+        ours_m, native_m = ours_m.to(x.device, x.dtype), native_m.to(x.device, x.dtype)
         xg = x.detach().requires_grad_()
         g = torch.randn_like(y)
 
@@ -142,7 +156,7 @@ def callables(act: Activation, mode: str, x: torch.Tensor):
 
 def copy_seconds(x: torch.Tensor, repeats: int) -> float:
     dst = torch.empty_like(x)
-    (seconds,) = median_seconds(lambda: dst.copy_(x), repeats=repeats)
+    (seconds,) = timer_for(x.device)(lambda: dst.copy_(x), repeats=repeats)
     return seconds
 
 
@@ -153,17 +167,23 @@ def run(
     threads: list[int],
     repeats: int,
     log: Optional[Callable[[str], None]] = print,
+    device: str = "cpu",
 ) -> list[Row]:
     rows = []
     acts = [a for a in ACTIVATIONS if a.name in ops]
+    dev = torch.device(device)
+    timer = timer_for(dev)
+    if dev.type != "cpu":
+        threads = [0]  # one host thread launches the kernels: thread counts do not apply
     initial_threads = torch.get_num_threads()
     try:
         for nthreads in threads:
-            torch.set_num_threads(nthreads)
+            if nthreads:  # 0 (cuda): leave torch's setting alone
+                torch.set_num_threads(nthreads)
             for size, dtype_name in grid:
                 numel, dtype = SIZES[size], DTYPES[dtype_name]
-                gen = torch.Generator().manual_seed(0)
-                x = (torch.randn(numel // CHANNELS, CHANNELS, generator=gen) * 3).to(dtype)
+                gen = torch.Generator(dev).manual_seed(0)
+                x = (torch.randn(numel // CHANNELS, CHANNELS, generator=gen, device=dev) * 3).to(dtype)
                 copy_s = copy_seconds(x, repeats)
                 copy_gbps = 2 * x.numel() * x.element_size() / copy_s / 1e9
                 for act in acts:
@@ -173,16 +193,16 @@ def run(
                             continue
                         ours_fn, native_fn, nbytes = fns
                         try:
-                            ours_s, native_s = median_seconds(ours_fn, native_fn, repeats=repeats)
+                            ours_s, native_s = timer(ours_fn, native_fn, repeats=repeats)
                         except (RuntimeError, NotImplementedError) as error:
-                            # e.g. native RReLU has no float16 CPU kernel
+                            # e.g. native RReLU has no float16 CPU kernel, or ours no CUDA kernel
                             if log:
                                 log(f"<!-- {act.name} {mode} {dtype_name} {size}: not measured: "
                                     f"{str(error).splitlines()[0]} -->")
                             continue
                         gbps = nbytes / ours_s / 1e9
                         row = Row(act.name, mode, dtype_name, size, nthreads, ours_s * 1e6,
-                                  native_s * 1e6, native_s / ours_s, gbps, gbps / copy_gbps)
+                                  native_s * 1e6, native_s / ours_s, gbps, gbps / copy_gbps, dev.type)
                         rows.append(row)
                         if log:
                             log(format_row(row))
@@ -191,7 +211,7 @@ def run(
     return rows
 
 
-def environment() -> dict:
+def _cpu_name() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -201,15 +221,26 @@ def environment() -> dict:
                     break
     except OSError:
         pass
-    return {
-        "torch": torch.__version__,
-        "torch_act": torch_act.__version__,
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch_act_isa": torch_act.cpu_capability(),
-        "torch_isa": torch.backends.cpu.get_cpu_capability(),
-        "python": platform.python_version(),
-    }
+    return cpu
+
+
+def environment(device: str = "cpu") -> dict:
+    env = {"torch": torch.__version__, "torch_act": torch_act.__version__}
+    if device == "cuda":
+        env.update(
+            gpu=torch.cuda.get_device_name(),
+            compute_capability="%d.%d" % torch.cuda.get_device_capability(),
+            cuda=torch.version.cuda,
+        )
+    else:
+        env.update(
+            cpu=_cpu_name(),
+            cores=os.cpu_count(),
+            torch_act_isa=torch_act.cpu_capability(),
+            torch_isa=torch.backends.cpu.get_cpu_capability(),
+        )
+    env.update(python=platform.python_version(), device=device)
+    return env
 
 
 HEADER = (
@@ -220,15 +251,22 @@ HEADER = (
 
 def format_row(r: Row) -> str:
     return (
-        f"| {r.op} | {r.mode} | {r.dtype} | {r.size} | {r.threads} | {r.ours_us:.1f} | "
+        f"| {r.op} | {r.mode} | {r.dtype} | {r.size} | {r.threads or '-'} | {r.ours_us:.1f} | "
         f"{r.native_us:.1f} | {r.ratio:.2f} | {r.gbps:.1f} | {100 * r.copy_fraction:.0f}% |"
     )
 
 
+def _environment_line(env: dict) -> str:
+    versions = f"torch {env['torch']}, torch_act {env['torch_act']}"
+    if env.get("device") == "cuda":
+        return f"{versions}, {env['gpu']} (sm {env['compute_capability']}, CUDA {env['cuda']})"
+    return (f"{versions}, {env['cpu']} ({env['cores']} cores), "
+            f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})")
+
+
 def markdown(rows: list[Row], env: dict) -> str:
     lines = [
-        f"torch {env['torch']}, torch_act {env['torch_act']}, {env['cpu']} ({env['cores']} cores), "
-        f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})",
+        _environment_line(env),
         "",
         HEADER,
     ]
@@ -260,7 +298,7 @@ def plot(rows: list[Row], path: str) -> None:
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(ops))], ops)
         ax.set_ylabel("native / ours")
-        ax.set_title(f"{mode}, {dtype}, {threads} thread(s)")
+        ax.set_title(f"{mode}, {dtype}, " + (f"{threads} thread(s)" if threads else "GPU"))
         ax.legend(fontsize=7, ncol=len(sizes))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -273,29 +311,36 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), help="default: the full grid")
     parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), help="default: the full grid")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to run (%(default)s)")
     parser.add_argument("--threads", default="1,all",
-                        help="comma-separated thread counts; 'all' = torch's default (%(default)s)")
+                        help="comma-separated thread counts; 'all' = torch's default (%(default)s); "
+                             "ignored on cuda")
     parser.add_argument("--repeats", type=int, default=11)
-    parser.add_argument("--quick", action="store_true", help="64K float32, all threads, 5 repeats")
+    parser.add_argument("--quick", action="store_true",
+                        help="64K float32 (cuda: 16M), all threads, 5 repeats")
     parser.add_argument("--json", help="write rows and environment as JSON here")
     parser.add_argument("--markdown", help="write the markdown table here")
     parser.add_argument("--plot", help="write a PNG of the ratios here (needs matplotlib)")
     args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        parser.error(f"--device cuda: no CUDA device available (torch {torch.__version__}, {build})")
 
     all_threads = torch.get_num_threads()
     threads = [all_threads if t == "all" else int(t) for t in args.threads.split(",")]
-    grid = default_grid(args.quick)
+    grid = default_grid(args.quick, args.device)
     if args.sizes or args.dtypes:
-        grid = [(s, d) for s in (args.sizes or list(SIZES)) for d in (args.dtypes or ["float32", "bfloat16"])]
+        grid = [(s, d) for s in (args.sizes or DEFAULT_SIZES[args.device])
+                for d in (args.dtypes or DEFAULT_DTYPES)]
     repeats = args.repeats
     if args.quick:
         threads, repeats = [all_threads], min(repeats, 5)
 
-    env = environment()
+    env = environment(args.device)
     print(markdown([], env), end="")
     sys.stdout.flush()
     rows = run(args.ops, grid, args.modes, sorted(set(threads)), repeats,
-               log=lambda line: print(line, flush=True))
+               log=lambda line: print(line, flush=True), device=args.device)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"environment": env, "rows": [asdict(r) for r in rows]}, f, indent=1)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# On a GPU machine that has torch (with CUDA) and nvcc but no internet: build
+# torch_act with its CUDA kernels, run the self-check, the CUDA half of the
+# test suite and the CUDA benchmark, and print a short table last.
+# Everything is also written under $OUT (default: ./gpu_results).
+#
+#   bash tools/gpu_check.sh            # about 6-8 minutes on one H100/H200
+#
+# Environment: PYTHON (default python3), TORCH_CUDA_ARCH_LIST (default: the
+# GPU's own), TEST_WORKERS (default 8), TEST_FILTER (pytest -k, default
+# "cuda": every CUDA test), SELF_CHECK=0 to skip the self-check, BENCH_ARGS
+# (default "--repeats 5": the full CUDA grid).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON=${PYTHON:-python3}
+OUT=${OUT:-$PWD/gpu_results}
+mkdir -p "$OUT"
+start=$SECONDS
+step() { echo "== $* ($((SECONDS - start)) s)"; }
+
+step "GPU"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
+"$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' | tee -a "$OUT/gpu.txt"
+
+step "build (TORCH_ACT_CUDA=1)"
+if [ -z "${TORCH_CUDA_ARCH_LIST:-}" ]; then
+  TORCH_CUDA_ARCH_LIST=$("$PYTHON" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())')
+fi
+export TORCH_CUDA_ARCH_LIST
+if ! TORCH_ACT_CUDA=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" setup.py build_ext --inplace \
+    >"$OUT/build.log" 2>&1; then
+  grep -E "error|Error" "$OUT/build.log" | head -40
+  echo "BUILD FAILED (log: $OUT/build.log)"
+  exit 1
+fi
+"$PYTHON" -c 'import torch_act; assert torch_act.has_cuda_kernels(), "built without CUDA kernels"' || exit 1
+
+step "self-check on cuda"
+selfcheck=0
+if [ "${SELF_CHECK:-1}" != 0 ]; then
+  "$PYTHON" -m torch_act --device cuda --quick 2>&1 | tee "$OUT/selfcheck.txt"
+  selfcheck=${PIPESTATUS[0]}
+fi
+
+step "tests: the CUDA half of the suite"
+workers=()
+if "$PYTHON" -c 'import xdist' 2>/dev/null; then
+  workers=(-n "${TEST_WORKERS:-8}")
+fi
+timeout 300 "$PYTHON" -m pytest -q -p no:cacheprovider "${workers[@]}" -k "${TEST_FILTER:-cuda}" tests \
+  2>&1 | tee "$OUT/tests.txt" | tail -25
+tests=${PIPESTATUS[0]}
+
+step "benchmark on cuda"
+# shellcheck disable=SC2086  # BENCH_ARGS is a list of words
+timeout 300 "$PYTHON" -m torch_act bench --device cuda ${BENCH_ARGS:---repeats 5} \
+  --json "$OUT/cuda_bench.json" --markdown "$OUT/cuda_bench.md" >"$OUT/bench.txt" 2>&1
+bench=$?
+
+step "summary"
+echo "self-check exit $selfcheck, tests exit $tests, benchmark exit $bench"
+grep -E "passed|failed" "$OUT/tests.txt" | tail -1
+[ -f "$OUT/cuda_bench.json" ] && "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench.json"
+[ "$selfcheck" = 0 ] && [ "$tests" = 0 ] && [ "$bench" = 0 ]
