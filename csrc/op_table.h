@@ -9,7 +9,6 @@
 #pragma once
 
 #include <tuple>
-#include <type_traits>
 
 #include "activations.h"
 
@@ -46,6 +45,8 @@ template <class Act, class Iter>
 struct UnaryLoops {
   using Activation = Act;
   static constexpr bool kUnary = true;
+  template <class Other>
+  using WithIter = UnaryLoops<Act, Other>;
   void (*forward)(Iter&, const Act&);          // (y) <- (x)
   void (*backward)(Iter&, const Act&);         // (gx) <- (g, s)
   void (*double_backward)(Iter&, const Act&);  // (gs) <- (gg, g, s)
@@ -56,56 +57,80 @@ template <class Act, class Iter>
 struct BinaryLoops {
   using Activation = Act;
   static constexpr bool kUnary = false;
+  template <class Other>
+  using WithIter = BinaryLoops<Act, Other>;
   void (*forward)(Iter&, const Act&);          // (y) <- (x, p)
   void (*backward)(Iter&, const Act&);         // (gx, gp) <- (g, x, p)
   void (*double_backward)(Iter&, const Act&);  // (gg, gx, gp) <- (ggx, ggp, g, x, p)
 };
 
-template <template <class, class> class Loops, class Iter, class List>
-struct LoopTuple;
-template <template <class, class> class Loops, class Iter, class... Acts>
-struct LoopTuple<Loops, Iter, TypeList<Acts...>> {
-  using type = std::tuple<Loops<Acts, Iter>...>;
-};
-
 // Every activation's loops for one device (and, on the CPU, one ISA).
-template <class Iter>
-struct KernelTableFor {
-  typename LoopTuple<UnaryLoops, Iter, UnaryActivations>::type unary;
-  typename LoopTuple<BinaryLoops, Iter, ParamActivations>::type param;
-  typename LoopTuple<BinaryLoops, Iter, SplitActivations>::type split;
+template <
+    class Iter, class Unary = UnaryActivations, class Param = ParamActivations,
+    class Split = SplitActivations>
+struct KernelTableFor;
 
-  // The loops of one activation, from whichever family holds them.
+template <class Iter, class... Unary, class... Param, class... Split>
+struct KernelTableFor<Iter, TypeList<Unary...>, TypeList<Param...>, TypeList<Split...>> {
+  std::tuple<UnaryLoops<Unary, Iter>..., BinaryLoops<Param, Iter>..., BinaryLoops<Split, Iter>...>
+      loops;
+
+  // The loops of one activation: UnaryLoops<Act, Iter> or BinaryLoops<Act, Iter>.
   template <class Loops>
   const Loops& get() const {
-    if constexpr (holds<Loops>(static_cast<decltype(unary)*>(nullptr))) {
-      return std::get<Loops>(unary);
-    } else if constexpr (holds<Loops>(static_cast<decltype(param)*>(nullptr))) {
-      return std::get<Loops>(param);
-    } else {
-      return std::get<Loops>(split);
-    }
+    return std::get<Loops>(loops);
   }
 
-  // Fills every entry with make(Loops<Act, Iter>*), a tag-dispatched factory.
+  // Fills every entry with make(&entry), overloaded on the entry's type.
   template <class Make>
   static KernelTableFor build(Make&& make) {
     KernelTableFor table;
-    fill(table.unary, make);
-    fill(table.param, make);
-    fill(table.split, make);
+    std::apply([&](auto&... entry) { ((entry = make(&entry)), ...); }, table.loops);
     return table;
   }
+};
 
- private:
-  template <class Loops, class... Entries>
-  static constexpr bool holds(const std::tuple<Entries...>*) {
-    return (std::is_same_v<Loops, Entries> || ...);
-  }
-  template <class... Loops, class Make>
-  static void fill(std::tuple<Loops...>& entries, Make& make) {
-    ((std::get<Loops>(entries) = make(static_cast<Loops*>(nullptr))), ...);
-  }
+// The functor methods a loop evaluates. Each knows its entry in the loops
+// (slot) and its operand counts for unary ([0]) and two-input ([1])
+// activations, so the CPU and CUDA tables are filled by the same rule.
+template <class Act>
+struct Forward {
+  Act act;
+  template <class... T>
+  TORCH_ACT_HD auto operator()(T... v) const { return act.forward(v...); }
+  template <class Loops>
+  static constexpr auto slot = &Loops::forward;
+  static constexpr int kOut[2] = {1, 1};
+  static constexpr int kIn[2] = {1, 2};
+};
+template <class Act>
+struct Backward {
+  Act act;
+  template <class... T>
+  TORCH_ACT_HD auto operator()(T... v) const { return act.backward(v...); }
+  template <class Loops>
+  static constexpr auto slot = &Loops::backward;
+  static constexpr int kOut[2] = {1, 2};
+  static constexpr int kIn[2] = {2, 3};
+};
+template <class Act>
+struct DoubleBackward {
+  Act act;
+  template <class... T>
+  TORCH_ACT_HD auto operator()(T... v) const { return act.double_backward(v...); }
+  template <class Loops>
+  static constexpr auto slot = &Loops::double_backward;
+  static constexpr int kOut[2] = {1, 3};
+  static constexpr int kIn[2] = {3, 5};
+};
+
+// Method<Act> as an entry of Loops calls it: the functor and its operand counts.
+template <template <class> class Method, class Loops>
+struct MethodCall {
+  using Op = Method<typename Loops::Activation>;
+  static constexpr int kFamily = Loops::kUnary ? 0 : 1;
+  static constexpr int kOut = Op::kOut[kFamily];
+  static constexpr int kIn = Op::kIn[kFamily];
 };
 
 } // namespace torch_act

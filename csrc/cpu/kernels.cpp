@@ -26,42 +26,22 @@ void run(at::TensorIteratorBase& iter, const Op& op) {
   });
 }
 
-template <class Act>
-UnaryLoops<Act, at::TensorIteratorBase> make_loops(UnaryLoops<Act, at::TensorIteratorBase>*) {
-  return {
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<1, 1>(iter, [&](auto x) { return act.forward(x); });
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<1, 2>(iter, [&](auto g, auto s) { return act.backward(g, s); });
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<1, 3>(iter, [&](auto gg, auto g, auto s) { return act.double_backward(gg, g, s); });
-      },
-  };
-}
-
-template <class Act>
-BinaryLoops<Act, at::TensorIteratorBase> make_loops(BinaryLoops<Act, at::TensorIteratorBase>*) {
-  return {
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<1, 2>(iter, [&](auto x, auto p) { return act.forward(x, p); });
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<2, 3>(iter, [&](auto g, auto x, auto p) { return act.backward(g, x, p); });
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        run<3, 5>(iter, [&](auto ggx, auto ggp, auto g, auto x, auto p) {
-          return act.double_backward(ggx, ggp, g, x, p);
-        });
-      },
-  };
+// One table entry's loop: Method's functor over the iterator.
+template <template <class> class Method, class Loops>
+void run_method(at::TensorIteratorBase& iter, const typename Loops::Activation& act) {
+  using Call = MethodCall<Method, Loops>;
+  run<Call::kOut, Call::kIn>(iter, typename Call::Op{act});
 }
 
 } // namespace
 
 KernelTable kernel_table() {
-  return KernelTable::build([](auto* loops) { return make_loops(loops); });
+  return KernelTable::build([](auto* entry) {
+    using Loops = std::remove_pointer_t<decltype(entry)>;
+    return Loops{
+        &run_method<Forward, Loops>, &run_method<Backward, Loops>,
+        &run_method<DoubleBackward, Loops>};
+  });
 }
 
 } // namespace CPU_CAPABILITY

@@ -22,8 +22,8 @@ const LaunchTable& launchers() {
     const LaunchTable forward = forward_launchers();
     const LaunchTable backward = backward_launchers();
     const LaunchTable double_backward = double_backward_launchers();
-    return LaunchTable::build([&](auto* loops) {
-      using Loops = std::remove_pointer_t<decltype(loops)>;
+    return LaunchTable::build([&](auto* entry) {
+      using Loops = std::remove_pointer_t<decltype(entry)>;
       return Loops{
           forward.get<Loops>().forward, backward.get<Loops>().backward,
           double_backward.get<Loops>().double_backward};
@@ -75,29 +75,23 @@ void launch(at::TensorIteratorBase& iter, const Act& act, Launcher launcher) {
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-// The op-facing loops of one activation (UnaryLoops or BinaryLoops): each
-// runs the matching launcher. Captureless lambdas, so they convert to the
-// table's function pointers.
-template <template <class, class> class Loops, class Act>
-Loops<Act, at::TensorIteratorBase> make_loops(Loops<Act, at::TensorIteratorBase>*) {
-  using Launchers = Loops<Act, const ElementwiseArgs>;
-  return {
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        launch(iter, act, launchers().get<Launchers>().forward);
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        launch(iter, act, launchers().get<Launchers>().backward);
-      },
-      [](at::TensorIteratorBase& iter, const Act& act) {
-        launch(iter, act, launchers().get<Launchers>().double_backward);
-      },
-  };
+// One table entry's loop: the matching launcher, on the iterator's tensors.
+template <template <class> class Method, class Loops>
+void run_method(at::TensorIteratorBase& iter, const typename Loops::Activation& act) {
+  using Launchers = typename Loops::template WithIter<const ElementwiseArgs>;
+  const auto slot = Method<typename Loops::Activation>::template slot<Launchers>;
+  launch(iter, act, launchers().get<Launchers>().*slot);
 }
 
 } // namespace
 
 const KernelTable& kernels() {
-  static const KernelTable table = KernelTable::build([](auto* loops) { return make_loops(loops); });
+  static const KernelTable table = KernelTable::build([](auto* entry) {
+    using Loops = std::remove_pointer_t<decltype(entry)>;
+    return Loops{
+        &run_method<Forward, Loops>, &run_method<Backward, Loops>,
+        &run_method<DoubleBackward, Loops>};
+  });
   return table;
 }
 

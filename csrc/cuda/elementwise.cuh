@@ -42,39 +42,6 @@ template <class T> using compute_t = typename ComputeType<T>::type;
 constexpr int kThreads = 256;
 constexpr int kBlocksPerMultiprocessor = 2048 / kThreads;  // a full SM's threads
 
-// The functor method a launch evaluates, the table entry it fills, and its
-// operand counts for unary ([0]) and two-input ([1]) activations.
-template <class Act>
-struct Forward {
-  Act act;
-  template <class... T>
-  __device__ auto operator()(T... v) const { return act.forward(v...); }
-  template <class Loops>
-  static constexpr auto slot = &Loops::forward;
-  static constexpr int kOut[2] = {1, 1};
-  static constexpr int kIn[2] = {1, 2};
-};
-template <class Act>
-struct Backward {
-  Act act;
-  template <class... T>
-  __device__ auto operator()(T... v) const { return act.backward(v...); }
-  template <class Loops>
-  static constexpr auto slot = &Loops::backward;
-  static constexpr int kOut[2] = {1, 2};
-  static constexpr int kIn[2] = {2, 3};
-};
-template <class Act>
-struct DoubleBackward {
-  Act act;
-  template <class... T>
-  __device__ auto operator()(T... v) const { return act.double_backward(v...); }
-  template <class Loops>
-  static constexpr auto slot = &Loops::double_backward;
-  static constexpr int kOut[2] = {1, 3};
-  static constexpr int kIn[2] = {3, 5};
-};
-
 template <int kOut, class R>
 __device__ __forceinline__ auto output_of(const R& result, int o) {
   if constexpr (kOut == 1) {
@@ -363,20 +330,20 @@ void launch_elementwise(const ElementwiseArgs& args, const Op& op) {
 
 template <template <class> class Method, class Loops>
 void launch_method(const ElementwiseArgs& args, const typename Loops::Activation& act) {
-  using M = Method<typename Loops::Activation>;
-  constexpr int family = Loops::kUnary ? 0 : 1;
-  launch_elementwise<M::kOut[family], M::kIn[family]>(args, M{act});
+  using Call = MethodCall<Method, Loops>;
+  launch_elementwise<Call::kOut, Call::kIn>(args, typename Call::Op{act});
 }
 
 // Every activation's launcher of one functor method; the table's other
 // entries are left null (dispatch.cpp merges the three tables).
 template <template <class> class Method>
 LaunchTable launchers_for() {
-  return LaunchTable::build([](auto* loops) {
-    using Loops = std::remove_pointer_t<decltype(loops)>;
-    Loops entry{};
-    entry.*(Method<typename Loops::Activation>::template slot<Loops>) = &launch_method<Method, Loops>;
-    return entry;
+  return LaunchTable::build([](auto* entry) {
+    using Loops = std::remove_pointer_t<decltype(entry)>;
+    Loops launchers{};
+    launchers.*(Method<typename Loops::Activation>::template slot<Loops>) =
+        &launch_method<Method, Loops>;
+    return launchers;
   });
 }
 
