@@ -16,20 +16,14 @@ def smooth_input(case, device="cpu", shape=(2, 3, 4)):
     return x.to(device).requires_grad_()
 
 
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["gradcheck", "gradgradcheck"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 @pytest.mark.parametrize("device", DEVICES)
-def test_gradcheck(device, case):
+def test_finite_differences(device, case, check):
+    """First (gradcheck) and second (gradgradcheck) derivatives against finite differences."""
     x = smooth_input(case, device)
     tensors = case.tensor_args(x, requires_grad=True)
-    assert gradcheck(lambda x, *t: case.call(case.ours, x, *t), (x, *tensors))
-
-
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-@pytest.mark.parametrize("device", DEVICES)
-def test_gradgradcheck(device, case):
-    x = smooth_input(case, device)
-    tensors = case.tensor_args(x, requires_grad=True)
-    assert gradgradcheck(lambda x, *t: case.call(case.ours, x, *t), (x, *tensors))
+    assert check(lambda x, *t: case.call(case.ours, x, *t), (x, *tensors))
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
