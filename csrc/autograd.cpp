@@ -1,7 +1,10 @@
 // Autograd for every torch_act op, registered at the Autograd key.
 //
-// Each Function calls the registered ops through the dispatcher (never a raw
-// kernel), so fake tensors, torch.compile and any backend see the same ops.
+// An out-of-place forward records a GradNode (autograd_utils.h), the cheap
+// typed node; backward ops and in-place calls, rarer, use
+// torch::autograd::Function. Every node calls the registered ops through the
+// dispatcher (never a raw kernel), so fake tensors, torch.compile and any
+// backend see the same ops.
 // Backward ops are themselves differentiable, which gives double backward:
 //   * unary:  grad_input = B(g, s) is linear in g, so dB/dg . gg = B(gg, s), and
 //             dB/ds . gg comes from <name>_double_backward. When s is the output,
@@ -10,6 +13,7 @@
 // Third-order gradients are not provided: the double-backward ops' outputs get
 // an Error node, so differentiating them again raises instead of silently
 // treating the third derivative as zero.
+#include <array>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -127,16 +131,16 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
            })[0];
   }
 
-  struct Forward : Function<Forward> {
-    static Tensor forward(AutogradContext* ctx, const Tensor& self, P... params) {
-      at::AutoDispatchBelowADInplaceOrView guard;
-      Tensor out = forward_op().call(self, params...);
-      ctx->save_for_backward({Act::saved == Saved::Output ? out : self});
-      save_params(ctx, params...);
-      return out;
-    }
-    static variable_list backward(AutogradContext* ctx, variable_list grads) {
-      return {grad_input(ctx, grads[0]), (static_cast<void>(sizeof(P)), Tensor())...};
+  // The graph node an out-of-place call records (GradNode).
+  struct Gradient {
+    static constexpr size_t kSaved = 1;
+    using Params = std::tuple<Stored<P>...>;
+    static std::string name() { return backward_node_name(Act::name); }
+    static variable_list apply(
+        const Tensor& grad_output, const std::array<Tensor, 1>& saved, const Params& params) {
+      return {std::apply(
+          [&](const auto&... p) { return backward_autograd(grad_output, saved[0], P(p)...); },
+          params)};
     }
   };
 
@@ -164,7 +168,13 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
       return forward_op().call(self, params...);
     }
     check_gradient_supported(params...);
-    return Forward::apply(self, params...);
+    return compute_with_node<Gradient>(
+        {self}, typename Gradient::Params(params...),
+        [&] { return forward_op().call(self, params...); },
+        [&](GradNode<Gradient>& node, const Tensor& out) {
+          const bool saves_output = Act::saved == Saved::Output;
+          node.save(0, saves_output ? out : self, saves_output);
+        });
   }
 
   static void forward_inplace_autograd(const Tensor& self, P... params) {
@@ -249,16 +259,14 @@ struct ParamAutograd {
     }
   };
 
-  struct Forward : Function<Forward> {
-    static Tensor forward(AutogradContext* ctx, const Tensor& self, const Tensor& param) {
-      at::AutoDispatchBelowADInplaceOrView guard;
-      ctx->save_for_backward({self, param});
-      return forward_op().call(self, param);
-    }
-    static variable_list backward(AutogradContext* ctx, variable_list grads) {
-      auto vars = ctx->get_saved_variables();
-      auto [grad_self, grad_param] = backward_autograd(grads[0], vars[0], vars[1]);
-      return {grad_self, grad_param};
+  // The graph node a forward call records (GradNode).
+  struct Gradient {
+    static constexpr size_t kSaved = 2;
+    using Params = std::tuple<>;
+    static std::string name() { return backward_node_name(Act::name); }
+    static variable_list apply(
+        const Tensor& grad_output, const std::array<Tensor, 2>& saved, const Params&) {
+      return as_variable_list(backward_autograd(grad_output, saved[0], saved[1]));
     }
   };
 
@@ -267,7 +275,12 @@ struct ParamAutograd {
       at::AutoDispatchBelowADInplaceOrView guard;
       return forward_op().call(self, param);
     }
-    return Forward::apply(self, param);
+    return compute_with_node<Gradient>(
+        {self, param}, {}, [&] { return forward_op().call(self, param); },
+        [&](GradNode<Gradient>& node, const Tensor&) {
+          node.save(0, self, /*is_output=*/false);
+          node.save(1, param, /*is_output=*/false);
+        });
   }
   static Pair backward_autograd(
       const Tensor& grad_output, const Tensor& self, const Tensor& param) {

@@ -1,14 +1,19 @@
 // Helpers shared by the autograd kernels (autograd.cpp, glu.cpp).
 #pragma once
 
+#include <array>
 #include <memory>
+#include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/functions/basic_ops.h>
 #include <torch/csrc/autograd/functions/utils.h>
+#include <torch/csrc/dynamo/compiled_autograd.h>
 
 namespace torch_act {
 
@@ -36,6 +41,169 @@ auto make_node(Args&&... args) {
   } else {
     return c10::make_intrusive<NodeType>(std::forward<Args>(args)...);
   }
+}
+
+// "torch_act::<op>_backward": what grad_fn.name() shows for op's node.
+inline std::string backward_node_name(const char* op) {
+  return std::string("torch_act::") + op + "_backward";
+}
+
+// The graph node of an out-of-place activation, laid out as ATen's generated
+// nodes are: saved tensors and hyper-parameters are typed members.
+// torch::autograd::Function would box the hyper-parameters into a string-keyed
+// IValue map and validate its inputs and outputs on every call, which costs
+// more than the kernels themselves on small tensors.
+//
+// `Gradient` says what the node computes:
+//   static std::string name();              // the node's name, as grad_fn shows it
+//   static constexpr size_t kSaved;         // how many tensors it saves
+//   using Params = std::tuple<...>;         // stored hyper-parameters
+//   static variable_list apply(const at::Tensor& grad_output,
+//       const std::array<at::Tensor, kSaved>& saved, const Params& params);
+// apply returns one gradient per input of the forward, in order; it runs
+// through the dispatcher, so create_graph=True records the backward in turn.
+template <class Gradient>
+struct GradNode : torch::autograd::Node {
+  using Params = typename Gradient::Params;
+  static constexpr size_t kSaved = Gradient::kSaved;
+  using SavedTensors = std::array<at::Tensor, kSaved>;
+
+  explicit GradNode(Params params) : params_(std::move(params)) {}
+
+  std::string name() const override { return Gradient::name(); }
+
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    SavedTensors saved;
+    for (size_t i = 0; i < kSaved; ++i) {
+      // getptr(): an output saved by its own node is restored with this node
+      // as its grad_fn, which double backward needs.
+      saved[i] = saved_[i].unpack(getptr());
+    }
+    std::vector<bool> needed(num_outputs());
+    for (size_t i = 0; i < needed.size(); ++i) {
+      needed[i] = should_compute_output(i);
+    }
+    return compute(grads, saved, params_, needed);
+  }
+
+  void release_variables() override {
+    for (auto& saved : saved_) {
+      saved.reset_data();
+    }
+  }
+
+  // Compiled autograd (torch._dynamo) keys its cache on what compiled_args
+  // collects, and records apply_with_saved as one traceable call of
+  // apply_functional on packed values, so the compiled backward graph holds
+  // our backward ops themselves.
+  void compiled_args(torch::dynamo::autograd::CompiledNodeArgs& args) const override {
+    args.collect(Gradient::name());
+    for (size_t i = 0; i < kSaved; ++i) {
+      args.collect(saved_[i], saved_is_output_[i]);
+    }
+    std::apply([&](const auto&... param) { (args.collect(param), ...); }, params_);
+  }
+
+  torch::autograd::variable_list apply_with_saved(
+      const torch::autograd::variable_list& inputs,
+      torch::dynamo::autograd::SwapSavedVariables& swap) override {
+    namespace ca = torch::dynamo::autograd;
+    for (auto& saved : saved_) {
+      swap.before(saved);
+    }
+    std::vector<c10::IValue> packed;
+    std::vector<at::TypePtr> schema;
+    auto pack = [&](const auto& value) {
+      using T = std::decay_t<decltype(value)>;
+      packed.push_back(ca::IValuePacker<T>::pack(value));
+      schema.push_back(ca::IValuePacker<T>::packed_type());
+    };
+    for (const auto& saved : saved_) {
+      pack(saved.unpack(getptr()));
+    }
+    std::apply([&](const auto&... param) { (pack(param), ...); }, params_);
+    std::vector<bool> needed(num_outputs());
+    for (size_t i = 0; i < needed.size(); ++i) {
+      needed[i] = task_should_compute_output(i);
+    }
+    pack(needed);
+
+    const auto& compiler = ca::getPyCompilerInterface();
+    const std::string fn = compiler->bind_function(
+        swap.get_py_compiler(), Gradient::name(), &apply_functional, schema,
+        /*is_custom_function=*/true, /*is_traceable=*/true);
+    const auto output_metadata =
+        ca::IValuePacker<std::vector<std::optional<torch::autograd::InputMetadata>>>::pack(
+            ca::get_input_metadata(next_edges()));
+    auto result = compiler->call_function(
+        swap.get_py_compiler(), "apply_functional", fn, inputs, packed, output_metadata);
+    for (auto& saved : saved_) {
+      swap.after(saved);
+    }
+    return result;
+  }
+
+  void save(size_t i, const at::Tensor& tensor, bool is_output) {
+    saved_[i] = torch::autograd::SavedVariable(tensor, is_output);
+    saved_is_output_[i] = is_output;
+  }
+
+ private:
+  // The gradients of the forward's inputs, undefined where not `needed`.
+  static torch::autograd::variable_list compute(
+      const torch::autograd::variable_list& grads, const SavedTensors& saved,
+      const Params& params, const std::vector<bool>& needed) {
+    if (!grads[0].defined()) {
+      return torch::autograd::variable_list(needed.size());
+    }
+    auto grads_in = Gradient::apply(grads[0], saved, params);
+    for (size_t i = 0; i < grads_in.size(); ++i) {
+      if (!needed[i]) {
+        grads_in[i] = at::Tensor();
+      }
+    }
+    return grads_in;
+  }
+
+  // apply_with_saved's packing, undone.
+  static torch::autograd::variable_list apply_functional(
+      const torch::autograd::variable_list& grads, const std::vector<c10::IValue>& packed) {
+    namespace ca = torch::dynamo::autograd;
+    SavedTensors saved;
+    for (size_t i = 0; i < kSaved; ++i) {
+      saved[i] = packed[i].toTensor();
+    }
+    const auto params = unpack_params(packed, std::make_index_sequence<std::tuple_size_v<Params>>{});
+    return compute(
+        grads, saved, params, ca::IValuePacker<std::vector<bool>>::unpack(packed.back()));
+  }
+  template <size_t... I>
+  static Params unpack_params(const std::vector<c10::IValue>& packed, std::index_sequence<I...>) {
+    namespace ca = torch::dynamo::autograd;
+    return Params{ca::IValuePacker<std::tuple_element_t<I, Params>>::unpack(packed[kSaved + I])...};
+  }
+
+  std::array<torch::autograd::SavedVariable, kSaved> saved_;
+  std::array<bool, kSaved> saved_is_output_{};
+  Params params_;
+};
+
+// Runs `compute` below autograd and, when the call needs a graph, records a
+// GradNode<Gradient> as the creator of its output(s). `save(node, outputs)`
+// stores the node's tensors once the outputs exist.
+template <class Gradient, class Compute, class Save>
+auto compute_with_node(
+    const torch::autograd::variable_list& inputs, typename Gradient::Params params,
+    Compute&& compute, Save&& save) {
+  auto node = make_node<GradNode<Gradient>>(std::move(params));
+  node->set_next_edges(torch::autograd::collect_next_edges(inputs));
+  auto outputs = [&] {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return compute();
+  }();
+  torch::autograd::set_history(as_variable_list(outputs), node);
+  save(*node, outputs);
+  return outputs;
 }
 
 // Computes a double-backward op and makes any attempt to differentiate its

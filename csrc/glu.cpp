@@ -154,17 +154,14 @@ Tensor glu_backward_autograd(const Tensor& grad_output, const Tensor& self, int6
   return GluBackward::apply(grad_output, self, dim);
 }
 
-struct GluForward : Function<GluForward> {
-  static Tensor forward(AutogradContext* ctx, const Tensor& self, int64_t dim) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    ctx->save_for_backward({self});
-    ctx->saved_data["dim"] = dim;
-    return glu_op().call(self, dim);
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    return {
-        glu_backward_autograd(grads[0], ctx->get_saved_variables()[0], ctx->saved_data["dim"].toInt()),
-        Tensor()};
+// The graph node a forward call records (GradNode).
+struct GluGradient {
+  static constexpr size_t kSaved = 1;
+  using Params = std::tuple<int64_t>;
+  static std::string name() { return backward_node_name("glu"); }
+  static variable_list apply(
+      const Tensor& grad_output, const std::array<Tensor, 1>& saved, const Params& params) {
+    return {glu_backward_autograd(grad_output, saved[0], std::get<0>(params))};
   }
 };
 
@@ -180,7 +177,9 @@ Tensor glu_autograd(const Tensor& self, int64_t dim) {
     at::AutoDispatchBelowADInplaceOrView guard;
     return glu_op().call(self, dim);
   }
-  return GluForward::apply(self, dim);
+  return compute_with_node<GluGradient>(
+      {self}, {dim}, [&] { return glu_op().call(self, dim); },
+      [&](GradNode<GluGradient>& node, const Tensor&) { node.save(0, self, /*is_output=*/false); });
 }
 
 } // namespace

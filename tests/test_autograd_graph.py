@@ -1,0 +1,85 @@
+"""The graph nodes torch_act records behave like ATen's: named, freed after
+backward, saved through saved-tensor hooks, and traceable by compiled autograd."""
+import copy
+
+import pytest
+import torch
+
+from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, make_input, make_module
+from cases import forward_backward as run
+
+
+def graph_inputs(case):
+    x = make_input("contiguous", torch.float64, requires_grad=True)
+    return x, case.tensor_args(x, requires_grad=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_node_is_named_after_its_backward_op(case):
+    x, tensors = graph_inputs(case)
+    node = case.call(case.ours, x, *tensors).grad_fn
+    name = node.name()
+    assert name.startswith("torch_act::") and name.endswith("_backward"), name
+    op = name.removeprefix("torch_act::")
+    assert hasattr(torch.ops.torch_act, op), name
+    inputs = [x, *tensors]
+    assert len(node.next_functions) == len(inputs)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_saved_tensors_are_freed_by_backward(case):
+    x, tensors = graph_inputs(case)
+    inputs = [x, *tensors]
+    torch.manual_seed(0)  # RReLU's slopes
+    out = case.call(case.ours, x, *tensors)
+    grad_out = torch.ones_like(out)
+    first = torch.autograd.grad(out, inputs, grad_out, retain_graph=True)
+    second = torch.autograd.grad(out, inputs, grad_out)  # the graph was retained
+    for a, b in zip(first, second):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        torch.autograd.grad(out, inputs, grad_out)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_saved_tensor_hooks_see_every_saved_tensor(case):
+    x, tensors = graph_inputs(case)
+    inputs = [x, *tensors]
+
+    def grads():
+        torch.manual_seed(0)
+        out = case.call(case.ours, x, *tensors)
+        return torch.autograd.grad(out, inputs, torch.ones_like(out))
+
+    expected = grads()
+    packed, unpacked = [], []
+
+    def pack(t):
+        packed.append(t)
+        return t.clone()  # the node must use what unpack returns
+
+    def unpack(t):
+        unpacked.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+        actual = grads()
+    assert packed and len(unpacked) == len(packed)
+    for a, e in zip(actual, expected):
+        torch.testing.assert_close(a, e, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES, ids=DEFAULT_CASE_IDS)
+def test_compiled_autograd_matches_eager(case):
+    """torch._dynamo's compiled autograd traces backward through our nodes."""
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 8), make_module(case, 8), torch.nn.Linear(8, 3))
+    x = torch.randn(4, 6) * 3
+    expected = run(copy.deepcopy(model), x)
+    counters = torch._dynamo.utils.counters["compiled_autograd"]
+    counters.clear()
+    with torch._dynamo.config.patch(compiled_autograd=True):
+        actual = torch.compile(run, backend="aot_eager")(model, x)
+    assert counters["captures"] >= 1
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
