@@ -75,3 +75,21 @@ def test_export(case):
     torch.testing.assert_close(exported.module()(x), model(x), **TOL)
     names = {str(n.target) for n in exported.graph.nodes if n.op == "call_function"}
     assert any(name.startswith("torch_act.") for name in names), names
+
+
+@pytest.mark.parametrize("case", DEFAULT_CASES, ids=DEFAULT_CASE_IDS)
+def test_fx_tracers_record_our_ops(case):
+    """The functional wrappers call the C++ op directly in eager mode (not the
+    OpOverload): FX's symbolic tracer and make_fx must still record the op."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    model = make_model(case).eval()
+    x = _same(4)
+    symbolic = torch.fx.symbolic_trace(model)
+    targets = {str(n.target) for n in symbolic.graph.nodes if n.op == "call_function"}
+    assert any(t.startswith("torch_act.") for t in targets), targets
+    torch.testing.assert_close(symbolic(x), model(x), **TOL)
+    traced = make_fx(model)(x)
+    targets = {str(n.target) for n in traced.graph.nodes if n.op == "call_function"}
+    assert any(t.startswith("torch_act.") for t in targets), targets
+    torch.testing.assert_close(traced(x), model(x), **TOL)

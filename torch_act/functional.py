@@ -42,14 +42,29 @@ def _render(act: Activation) -> str:
             f"        _inplace_op(input{call_args})",
             "        return input",
         ]
-    lines.append(f"    return _op(input{call_args})")
+    lines += [
+        "    if _is_compiling():",
+        f"        return _op(input{call_args})",
+        f"    return _op_eager(input{call_args})",
+    ]
     return "\n".join(lines)
+
+
+def _eager(overload):
+    """The C++ callable behind an OpOverload. OpOverload.__call__ only forwards
+    to it, through a Python frame that costs a fifth of a small op's time.
+    Dynamo traces OpOverloads, not this, so compiled code calls the overload."""
+    return overload._op
+
+
+_is_compiling = torch.compiler.is_compiling
 
 
 def _generate(act: Activation):
     # The OpOverloads are bound once: looking them up through torch.ops on
     # every call costs more than the op itself on small tensors.
-    namespace = {"_op": getattr(_ops, act.name).default}
+    overload = getattr(_ops, act.name).default
+    namespace = {"_op": overload, "_op_eager": _eager(overload), "_is_compiling": _is_compiling}
     if act.inplace:
         namespace["_inplace_op"] = getattr(_ops, f"{act.name}_").default
     exec(compile(_render(act), f"<torch_act.functional.{act.name}>", "exec"), namespace)
@@ -72,20 +87,25 @@ del _act
 
 
 _prelu = _ops.prelu.default
+_prelu_eager = _eager(_prelu)
 _rrelu_with_noise = _ops.rrelu_with_noise.default
 _swish_float, _swish_tensor = _ops.swish.default, _ops.swish.Tensor
+_swish_float_eager, _swish_tensor_eager = _eager(_swish_float), _eager(_swish_tensor)
 
 
 def prelu(input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """PReLU: ``x`` if ``x > 0`` else ``weight * x``, one weight or one per channel (dim 1)."""
-    return _prelu(input, weight)
+    if _is_compiling():
+        return _prelu(input, weight)
+    return _prelu_eager(input, weight)
 
 
 def swish(input: torch.Tensor, beta: Union[float, torch.Tensor] = 1.0) -> torch.Tensor:
     """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient."""
+    compiling = _is_compiling()
     if isinstance(beta, torch.Tensor):
-        return _swish_tensor(input, beta)
-    return _swish_float(input, beta)
+        return (_swish_tensor if compiling else _swish_tensor_eager)(input, beta)
+    return (_swish_float if compiling else _swish_float_eager)(input, beta)
 
 
 def rrelu(
