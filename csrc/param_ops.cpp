@@ -80,8 +80,20 @@ void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
   ParamShape<Act>::check(self, param);
 }
 
+// Where the loops write the parameter's per-element gradient: straight into
+// the parameter's gradient when the parameter is not broadcast (RReLU's
+// noise), else a buffer that reduce_to_param sums.
+at::Tensor param_grad_per_element(
+    const at::Tensor& self, const at::Tensor& view, const at::Tensor& grad_param) {
+  const bool broadcast = view.sizes() != self.sizes() || grad_param.sizes() != self.sizes();
+  return broadcast ? empty_like_input(self) : grad_param;
+}
+
 // Sums a per-element parameter gradient over the broadcast dims into `out`.
 void reduce_to_param(const at::Tensor& per_element, const at::Tensor& view, at::Tensor& out) {
+  if (per_element.is_same(out)) {
+    return;
+  }
   out.copy_(per_element.sum_to_size(view.sizes()).view(out.sizes()));
 }
 
@@ -108,7 +120,7 @@ struct ParamKernels {
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
-    at::Tensor grad_param_per_element = empty_like_input(self);
+    at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
     auto iter = make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
     binary_loops<Act>(iter.device()).backward(iter, Act{});
     reduce_to_param(grad_param_per_element, view, grad_param);
@@ -132,7 +144,7 @@ struct ParamKernels {
     auto [grad_grad_output, grad_self, grad_param] =
         double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
-    at::Tensor grad_param_per_element = empty_like_input(self);
+    at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
     auto iter = make_iter(
         {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
         ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);
