@@ -46,6 +46,17 @@ inline const auto& output_of(const R& result, int o) {
   }
 }
 
+// One row of a chunk whose outputs are contiguous and whose inputs are
+// contiguous or broadcast (stride 0). Plain locals: vector stores may alias
+// anything reachable through a pointer, so row data read through
+// TensorIterator's arrays would be reloaded on every step.
+template <class scalar_t, int kOut, int kIn>
+struct ContiguousRow {
+  std::array<scalar_t*, kOut> out;
+  std::array<const scalar_t*, kIn> in;
+  std::array<bool, kIn> broadcast;
+};
+
 #if defined(TORCH_ACT_SIMD)
 
 // Loads scalar_t into one or two Vectorized<opmath_t> and stores them back.
@@ -81,36 +92,31 @@ struct OpmathVec {
 };
 
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
-inline void contiguous_run(
-    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
+C10_ALWAYS_INLINE void contiguous_run(
+    const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& op,
     std::index_sequence<I...>) {
   using V = OpmathVec<scalar_t>;
+  using opmath_t = typename V::opmath_t;
   constexpr int kParts = V::kParts;
-  // Broadcast inputs (stride 0) are loaded once per chunk.
-  std::array<typename V::Pack, kIn> invariant;
-  for (int k = 0; k < kIn; ++k) {
-    if (strides[kOut + k] == 0) {
-      invariant[k] = V::broadcast(*reinterpret_cast<const scalar_t*>(ptrs[kOut + k]));
-    }
-  }
+  const auto& out = row.out;
+  const auto& in = row.in;
+  const auto& broadcast = row.broadcast;
+  const std::array<typename V::Pack, kIn> invariant = {
+      V::broadcast(broadcast[I] ? *in[I] : scalar_t(0))...};
   auto load_inputs = [&](int64_t i) {
-    std::array<typename V::Pack, kIn> in;
-    ((in[I] = strides[kOut + I] == 0
-          ? invariant[I]
-          : V::load(reinterpret_cast<const scalar_t*>(ptrs[kOut + I]) + i)),
-     ...);
-    return in;
+    return std::array<typename V::Pack, kIn>{
+        (broadcast[I] ? invariant[I] : V::load(in[I] + i))...};
   };
-  auto compute_and_store = [&](int64_t i, const std::array<typename V::Pack, kIn>& in) {
-    std::array<typename V::Pack, kOut> out;
+  auto compute_and_store = [&](int64_t i, const std::array<typename V::Pack, kIn>& values) {
+    std::array<typename V::Pack, kOut> results;
     for (int part = 0; part < kParts; ++part) {
-      auto result = op(in[I][part]...);
+      auto result = op(values[I][part]...);
       for (int o = 0; o < kOut; ++o) {
-        out[o][part] = output_of<kOut>(result, o);
+        results[o][part] = output_of<kOut>(result, o);
       }
     }
     for (int o = 0; o < kOut; ++o) {
-      V::store(reinterpret_cast<scalar_t*>(ptrs[o]) + i, out[o]);
+      V::store(out[o] + i, results[o]);
     }
   };
   int64_t i = 0;
@@ -126,13 +132,10 @@ inline void contiguous_run(
     compute_and_store(i, load_inputs(i));
   }
   // Tail: scalar, same formula.
-  using opmath_t = typename V::opmath_t;
   for (; i < n; ++i) {
-    auto result = op(static_cast<opmath_t>(
-        reinterpret_cast<const scalar_t*>(ptrs[kOut + I])[strides[kOut + I] == 0 ? 0 : i])...);
+    auto result = op(static_cast<opmath_t>(in[I][broadcast[I] ? 0 : i])...);
     for (int o = 0; o < kOut; ++o) {
-      reinterpret_cast<scalar_t*>(ptrs[o])[i] =
-          static_cast<scalar_t>(output_of<kOut>(result, o));
+      out[o][i] = static_cast<scalar_t>(output_of<kOut>(result, o));
     }
   }
 }
@@ -140,16 +143,15 @@ inline void contiguous_run(
 #else  // DEFAULT: scalar code on contiguous pointers, left to the auto-vectorizer.
 
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
-inline void contiguous_run(
-    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
+C10_ALWAYS_INLINE void contiguous_run(
+    const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& op,
     std::index_sequence<I...>) {
   using opmath_t = at::opmath_type<scalar_t>;
-  const scalar_t* in[kIn > 0 ? kIn : 1] = {reinterpret_cast<const scalar_t*>(ptrs[kOut + I])...};
-  const int64_t step[kIn > 0 ? kIn : 1] = {(strides[kOut + I] == 0 ? 0 : 1)...};
+  const int64_t step[kIn > 0 ? kIn : 1] = {(row.broadcast[I] ? 0 : 1)...};
   for (int64_t i = 0; i < n; ++i) {
-    auto result = op(static_cast<opmath_t>(in[I][i * step[I]])...);
+    auto result = op(static_cast<opmath_t>(row.in[I][i * step[I]])...);
     for (int o = 0; o < kOut; ++o) {
-      reinterpret_cast<scalar_t*>(ptrs[o])[i] = static_cast<scalar_t>(output_of<kOut>(result, o));
+      row.out[o][i] = static_cast<scalar_t>(output_of<kOut>(result, o));
     }
   }
 }
@@ -182,18 +184,38 @@ void elementwise(at::TensorIteratorBase& iter, const Op& op) {
       const bool input = t >= kOut;
       contiguous = contiguous && (strides[t] == kSize || (input && strides[t] == 0));
     }
-    std::array<char*, kTensors> ptrs;
-    for (int64_t row = 0; row < rows; ++row) {
-      for (int t = 0; t < kTensors; ++t) {
-        ptrs[t] = data[t] + row * strides[kTensors + t];
-      }
-      if (contiguous) {
-        contiguous_run<scalar_t, kOut, kIn>(
-            ptrs.data(), strides, n, op, std::make_index_sequence<kIn>{});
-      } else {
+    if (!contiguous) {
+      std::array<char*, kTensors> ptrs;
+      for (int64_t row = 0; row < rows; ++row) {
+        for (int t = 0; t < kTensors; ++t) {
+          ptrs[t] = data[t] + row * strides[kTensors + t];
+        }
         strided_run<scalar_t, kOut, kIn>(
             ptrs.data(), strides, n, op, std::make_index_sequence<kIn>{});
       }
+      return;
+    }
+    // Short rows (PReLU on (N, C), one row per C weights) make the per-row
+    // cost count: everything invariant is set up once per chunk.
+    std::array<char*, kTensors> base;
+    std::array<int64_t, kTensors> row_stride;
+    for (int t = 0; t < kTensors; ++t) {
+      base[t] = data[t];
+      row_stride[t] = strides[kTensors + t];
+    }
+    ContiguousRow<scalar_t, kOut, kIn> current;
+    for (int k = 0; k < kIn; ++k) {
+      current.broadcast[k] = strides[kOut + k] == 0;
+    }
+    for (int64_t row = 0; row < rows; ++row) {
+      for (int o = 0; o < kOut; ++o) {
+        current.out[o] = reinterpret_cast<scalar_t*>(base[o] + row * row_stride[o]);
+      }
+      for (int k = 0; k < kIn; ++k) {
+        current.in[k] =
+            reinterpret_cast<const scalar_t*>(base[kOut + k] + row * row_stride[kOut + k]);
+      }
+      contiguous_run(current, n, op, std::make_index_sequence<kIn>{});
     }
   });
 }
