@@ -77,6 +77,15 @@ struct OpmathVec {
       return {lo, hi};
     }
   }
+  // The first `count` elements (a masked load: the other lanes read as zero).
+  static Pack load(const scalar_t* p, int64_t count) {
+    if constexpr (kParts == 1) {
+      return {Vec::loadu(p, count)};
+    } else {
+      auto [lo, hi] = at::vec::convert_to_float<scalar_t>(Stored::loadu(p, count));
+      return {lo, hi};
+    }
+  }
   static Pack broadcast(scalar_t value) {
     Pack pack;
     pack.fill(Vec(static_cast<opmath_t>(value)));
@@ -89,6 +98,14 @@ struct OpmathVec {
       at::vec::convert_from_float<scalar_t>(pack[0], pack[1]).store(p);
     }
   }
+  // The first `count` elements only.
+  static void store(scalar_t* p, const Pack& pack, int64_t count) {
+    if constexpr (kParts == 1) {
+      pack[0].store(p, count);
+    } else {
+      at::vec::convert_from_float<scalar_t>(pack[0], pack[1]).store(p, count);
+    }
+  }
 };
 
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
@@ -96,7 +113,6 @@ C10_ALWAYS_INLINE void contiguous_run(
     const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& op,
     std::index_sequence<I...>) {
   using V = OpmathVec<scalar_t>;
-  using opmath_t = typename V::opmath_t;
   constexpr int kParts = V::kParts;
   const auto& out = row.out;
   const auto& in = row.in;
@@ -107,7 +123,7 @@ C10_ALWAYS_INLINE void contiguous_run(
     return std::array<typename V::Pack, kIn>{
         (broadcast[I] ? invariant[I] : V::load(in[I] + i))...};
   };
-  auto compute_and_store = [&](int64_t i, const std::array<typename V::Pack, kIn>& values) {
+  auto compute = [&](const std::array<typename V::Pack, kIn>& values) {
     std::array<typename V::Pack, kOut> results;
     for (int part = 0; part < kParts; ++part) {
       auto result = op(values[I][part]...);
@@ -115,6 +131,9 @@ C10_ALWAYS_INLINE void contiguous_run(
         results[o][part] = output_of<kOut>(result, o);
       }
     }
+    return results;
+  };
+  auto store_outputs = [&](int64_t i, const std::array<typename V::Pack, kOut>& results) {
     for (int o = 0; o < kOut; ++o) {
       V::store(out[o] + i, results[o]);
     }
@@ -125,17 +144,22 @@ C10_ALWAYS_INLINE void contiguous_run(
   for (; i + 2 * V::kWidth <= n; i += 2 * V::kWidth) {
     auto first = load_inputs(i);
     auto second = load_inputs(i + V::kWidth);
-    compute_and_store(i, first);
-    compute_and_store(i + V::kWidth, second);
+    store_outputs(i, compute(first));
+    store_outputs(i + V::kWidth, compute(second));
   }
   for (; i + V::kWidth <= n; i += V::kWidth) {
-    compute_and_store(i, load_inputs(i));
+    store_outputs(i, compute(load_inputs(i)));
   }
-  // Tail: scalar, same formula.
-  for (; i < n; ++i) {
-    auto result = op(static_cast<opmath_t>(in[I][broadcast[I] ? 0 : i])...);
+  if (i < n) {
+    // The tail as one masked partial vector, so short rows (NCHW with a small
+    // H*W, PReLU on (N, 8)) run vector code too. Lanes past the tail compute
+    // on zeros and are not stored.
+    const int64_t count = n - i;
+    const std::array<typename V::Pack, kIn> values = {
+        (broadcast[I] ? invariant[I] : V::load(in[I] + i, count))...};
+    const auto results = compute(values);
     for (int o = 0; o < kOut; ++o) {
-      out[o][i] = static_cast<scalar_t>(output_of<kOut>(result, o));
+      V::store(out[o] + i, results[o], count);
     }
   }
 }
