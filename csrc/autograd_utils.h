@@ -188,9 +188,9 @@ struct GradNode : torch::autograd::Node {
   Params params_;
 };
 
-// Runs `compute` below autograd and, when the call needs a graph, records a
-// GradNode<Gradient> as the creator of its output(s). `save(node, outputs)`
-// stores the node's tensors once the outputs exist.
+// Runs `compute` below autograd and records a GradNode<Gradient> as the
+// creator of its output(s); for calls that need a graph (needs_graph).
+// `save(node, outputs)` stores the node's tensors once the outputs exist.
 template <class Gradient, class Compute, class Save>
 auto compute_with_node(
     const torch::autograd::variable_list& inputs, typename Gradient::Params params,
