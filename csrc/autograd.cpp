@@ -1,8 +1,8 @@
 // Autograd for every torch_act op, registered at the Autograd key.
 //
-// An out-of-place forward records a GradNode (autograd_utils.h), the cheap
-// typed node; backward ops and in-place calls, rarer, use
-// torch::autograd::Function. Every node calls the registered ops through the
+// A forward call, out of place or in place, records a GradNode
+// (autograd_utils.h), the cheap typed node; backward ops (double backward),
+// rarer, use torch::autograd::Function. Every node calls the registered ops through the
 // dispatcher (never a raw kernel), so fake tensors, torch.compile and any
 // backend see the same ops.
 // Backward ops are themselves differentiable, which gives double backward:
@@ -124,14 +124,7 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
     }
   };
 
-  static Tensor grad_input(AutogradContext* ctx, const Tensor& grad_output) {
-    const Tensor saved = ctx->get_saved_variables()[0];
-    return with_params(ctx, [&](P... params) -> variable_list {
-             return {backward_autograd(grad_output, saved, params...)};
-           })[0];
-  }
-
-  // The graph node an out-of-place call records (GradNode).
+  // The graph node a call records (GradNode), out of place or in place.
   struct Gradient {
     static constexpr size_t kSaved = 1;
     using Params = std::tuple<Stored<P>...>;
@@ -141,24 +134,6 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
       return {std::apply(
           [&](const auto&... p) { return backward_autograd(grad_output, saved[0], P(p)...); },
           params)};
-    }
-  };
-
-  struct ForwardInplace : Function<ForwardInplace> {
-    static Tensor forward(AutogradContext* ctx, const Tensor& self, P... params) {
-      // Backward from the input needs the values this op overwrites.
-      const Tensor input = Act::saved == Saved::Input ? self.clone() : Tensor();
-      {
-        at::AutoDispatchBelowADInplaceOrView guard;
-        forward_inplace_op().call(self, params...);
-      }
-      ctx->mark_dirty({self});
-      ctx->save_for_backward({Act::saved == Saved::Output ? self : input});
-      save_params(ctx, params...);
-      return self;
-    }
-    static variable_list backward(AutogradContext* ctx, variable_list grads) {
-      return {grad_input(ctx, grads[0]), (static_cast<void>(sizeof(P)), Tensor())...};
     }
   };
 
@@ -189,7 +164,29 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
       return;
     }
     check_gradient_supported(params...);
-    ForwardInplace::apply(self, params...);
+    // Backward from the input needs the values this op overwrites: a copy,
+    // taken through autograd so that double backward reaches self's history
+    // before the op through it (a detached copy silently dropped that term).
+    Tensor input;
+    if constexpr (Act::saved == Saved::Input) {
+      input = self.clone();
+    }
+    // As ATen's in-place ops: the node's edges are self's history before the
+    // op, then self (or, for a view, its base through CopySlices) is rebased
+    // onto the node.
+    auto node = make_node<GradNode<Gradient>>(typename Gradient::Params(params...));
+    node->set_next_edges(torch::autograd::collect_next_edges(self));
+    {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      forward_inplace_op().call(self, params...);
+    }
+    torch::autograd::increment_version(self);
+    torch::autograd::rebase_history(self, node);
+    if constexpr (Act::saved == Saved::Output) {
+      node->save(0, self, /*is_output=*/true, /*is_inplace_on_view=*/self.is_view());
+    } else {
+      node->save(0, input, /*is_output=*/false);
+    }
   }
 
   static Tensor backward_autograd(const Tensor& grad_output, const Tensor& saved, P... params) {

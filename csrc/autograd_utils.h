@@ -48,7 +48,7 @@ inline std::string backward_node_name(const char* op) {
   return std::string("torch_act::") + op + "_backward";
 }
 
-// The graph node of an out-of-place activation, laid out as ATen's generated
+// The graph node of an activation call, laid out as ATen's generated
 // nodes are: saved tensors and hyper-parameters are typed members.
 // torch::autograd::Function would box the hyper-parameters into a string-keyed
 // IValue map and validate its inputs and outputs on every call, which costs
@@ -143,8 +143,8 @@ struct GradNode : torch::autograd::Node {
     return result;
   }
 
-  void save(size_t i, const at::Tensor& tensor, bool is_output) {
-    saved_[i] = torch::autograd::SavedVariable(tensor, is_output);
+  void save(size_t i, const at::Tensor& tensor, bool is_output, bool is_inplace_on_view = false) {
+    saved_[i] = torch::autograd::SavedVariable(tensor, is_output, is_inplace_on_view);
     saved_is_output_[i] = is_output;
   }
 

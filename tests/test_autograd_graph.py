@@ -4,9 +4,12 @@ import copy
 
 import pytest
 import torch
+from torch.autograd import gradcheck, gradgradcheck
 
-from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, make_input, make_module
+from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, INPLACE_CASES
 from cases import forward_backward as run
+from cases import make_input, make_module
+from test_gradcheck import smooth_input
 
 
 def graph_inputs(case):
@@ -83,3 +86,19 @@ def test_compiled_autograd_matches_eager(case):
         actual = torch.compile(run, backend="aot_eager")(model, x)
     assert counters["captures"] >= 1
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", INPLACE_CASES, ids=[c.id for c in INPLACE_CASES])
+def test_inplace_call_records_the_node_and_double_backward(case):
+    """inplace=True records the same node as the out-of-place call (rebased onto
+    the modified tensor), and first and second derivatives pass gradcheck."""
+    x = smooth_input(case)
+    y = x * 1.0
+    out = case.ours(y, **case.kwargs, inplace=True)
+    assert out is y and out.grad_fn.name() == case.call(case.ours, x * 1.0).grad_fn.name()
+
+    def inplace(t):
+        return case.ours(t * 1.0, **case.kwargs, inplace=True)
+
+    assert gradcheck(inplace, (x,))
+    assert gradgradcheck(inplace, (x,))
