@@ -57,18 +57,17 @@ TORCH_ACT_HD inline T where(bool cond, T a, T b) {
 }
 
 #if defined(TORCH_ACT_SIMD)
-template <class T>
-inline at::vec::Vectorized<T> exp(const at::vec::Vectorized<T>& x) { return x.exp(); }
-template <class T>
-inline at::vec::Vectorized<T> expm1(const at::vec::Vectorized<T>& x) { return x.expm1(); }
-template <class T>
-inline at::vec::Vectorized<T> log1p(const at::vec::Vectorized<T>& x) { return x.log1p(); }
-template <class T>
-inline at::vec::Vectorized<T> tanh(const at::vec::Vectorized<T>& x) { return x.tanh(); }
-template <class T>
-inline at::vec::Vectorized<T> erf(const at::vec::Vectorized<T>& x) { return x.erf(); }
-template <class T>
-inline at::vec::Vectorized<T> abs(const at::vec::Vectorized<T>& x) { return x.abs(); }
+// The vector overloads: Vectorized's own methods.
+#define TORCH_ACT_VECTOR_UNARY(fn)                                                       \
+  template <class T>                                                                     \
+  inline at::vec::Vectorized<T> fn(const at::vec::Vectorized<T>& x) { return x.fn(); }
+TORCH_ACT_VECTOR_UNARY(exp)
+TORCH_ACT_VECTOR_UNARY(expm1)
+TORCH_ACT_VECTOR_UNARY(log1p)
+TORCH_ACT_VECTOR_UNARY(tanh)
+TORCH_ACT_VECTOR_UNARY(erf)
+TORCH_ACT_VECTOR_UNARY(abs)
+#undef TORCH_ACT_VECTOR_UNARY
 // One max (and one min) instruction; a NaN in x comes through.
 template <class T>
 inline at::vec::Vectorized<T> clamp_below(const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo) {

@@ -8,8 +8,7 @@ from torch.autograd import gradcheck, gradgradcheck
 
 from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, INPLACE_CASES
 from cases import forward_backward as run
-from cases import make_input, make_module
-from test_gradcheck import smooth_input
+from cases import make_input, make_module, smooth_input
 
 
 def graph_inputs(case):

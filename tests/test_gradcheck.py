@@ -3,17 +3,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from cases import CASES, CASE_IDS, DEVICES, TOLERANCE
-
-
-def smooth_input(case, device="cpu", shape=(2, 3, 4)):
-    """float64 values spread over [-4, 4], kept 0.05 away from the kinks, where
-    the finite differences of gradcheck would straddle two branches."""
-    x = torch.rand(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(3)) * 8 - 4
-    for kink in case.act.kinks:
-        near = (x - kink).abs() < 0.05
-        x = torch.where(near, x + 0.1 * torch.sign(x - kink + 1e-12), x)
-    return x.to(device).requires_grad_()
+from cases import CASES, CASE_IDS, DEVICES, TOLERANCE, smooth_input
 
 
 @pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["gradcheck", "gradgradcheck"])
