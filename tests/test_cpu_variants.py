@@ -15,8 +15,11 @@ ORDER = ["DEFAULT", "AVX2", "AVX512"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+BUILT = list(torch.ops.torch_act._cpu_variants())  # x86-64 builds have all three
+
+
 def runnable_variants():
-    """Variants up to the best one torch picked for this CPU (x86-64 builds have all three)."""
+    """Variants up to the best one torch picked for this CPU."""
     best = torch_act.cpu_capability()
     if os.environ.get("ATEN_CPU_CAPABILITY"):
         return [best]
@@ -24,9 +27,14 @@ def runnable_variants():
 
 
 def test_variant_follows_torch():
-    assert torch_act.cpu_capability() in ORDER
-    if torch.backends.cpu.get_cpu_capability() in ORDER:
-        assert torch_act.cpu_capability() == torch.backends.cpu.get_cpu_capability()
+    """The best built variant up to torch's own choice (TORCH_ACT_CPU_VARIANTS=0
+    builds DEFAULT only)."""
+    assert BUILT[0] == "DEFAULT" and set(BUILT) <= set(ORDER)
+    assert torch_act.cpu_capability() in BUILT
+    torch_choice = torch.backends.cpu.get_cpu_capability()
+    if torch_choice in ORDER:
+        expected = [v for v in ORDER[: ORDER.index(torch_choice) + 1] if v in BUILT][-1]
+        assert torch_act.cpu_capability() == expected
 
 
 @pytest.mark.parametrize("variant", [v for v in ORDER if v in runnable_variants()])

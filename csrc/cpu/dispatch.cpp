@@ -1,4 +1,7 @@
 // Picks the kernel table for the CPU capability torch itself uses.
+#include <string>
+#include <vector>
+
 #include <ATen/Version.h>
 #include <torch/library.h>
 
@@ -43,11 +46,22 @@ const KernelTable& kernels() {
 
 namespace {
 std::string cpu_capability() { return active_capability(); }
+
+// TORCH_ACT_CPU_VARIANTS=0 builds DEFAULT only.
+std::vector<std::string> built_capabilities() {
+#if defined(TORCH_ACT_X86_VARIANTS)
+  return {"DEFAULT", "AVX2", "AVX512"};
+#else
+  return {"DEFAULT"};
+#endif
+}
 } // namespace
 
-// torch.ops.torch_act._cpu_capability(): the kernel variant this process uses.
+// torch.ops.torch_act._cpu_capability(): the kernel variant this process uses;
+// _cpu_variants(): the variants this build has.
 TORCH_LIBRARY_FRAGMENT(torch_act, m) {
   m.def("_cpu_capability() -> str", &cpu_capability);
+  m.def("_cpu_variants() -> str[]", &built_capabilities);
 }
 
 } // namespace cpu
