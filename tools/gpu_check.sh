@@ -51,6 +51,23 @@ timeout 300 "$PYTHON" -m pytest -q -p no:cacheprovider "${workers[@]}" -k "${TES
   2>&1 | tee "$OUT/tests.txt" | tail -25
 tests=${PIPESTATUS[0]}
 
+# A test that kills its xdist worker leaves only "worker crashed"; rerun up to
+# three such tests alone, with Python's fault handler and (where gdb exists)
+# the C++ stack, into $OUT/crash-*.txt.
+grep -oE "crashed while running '?[^ ']+" "$OUT/tests.txt" | awk '{print $NF}' | tr -d "'" |
+  sort -u | head -3 | while read -r test_id; do
+    log="$OUT/crash-$(echo "$test_id" | tr -c 'A-Za-z0-9_.-' '_').txt"
+    step "rerun alone: $test_id"
+    if command -v gdb >/dev/null; then
+      timeout 120 gdb -q -batch -ex run -ex bt --args "$PYTHON" -X faulthandler -m pytest -q \
+        -p no:cacheprovider -p no:xdist "$test_id" >"$log" 2>&1
+    else
+      timeout 120 "$PYTHON" -X faulthandler -m pytest -q -p no:cacheprovider -p no:xdist \
+        "$test_id" >"$log" 2>&1
+    fi
+    tail -30 "$log"
+  done
+
 step "benchmark on cuda"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
 timeout 300 "$PYTHON" -m torch_act bench --device cuda ${BENCH_ARGS:---repeats 5} \
