@@ -7,6 +7,9 @@
 
 #include "kernel_table.h"
 #include "ops.h"
+#if defined(TORCH_ACT_WITH_CUDA)
+#include "cuda/per_channel.h"
+#endif
 
 namespace torch_act {
 namespace {
@@ -105,7 +108,16 @@ struct ParamKernels {
   }
   static at::Tensor forward(const at::Tensor& self, const at::Tensor& param) {
     at::Tensor out = forward_meta(self, param);
-    auto iter = make_iter({out}, self, ParamShape<Act>::view(self, param));
+    const at::Tensor view = ParamShape<Act>::view(self, param);
+#if defined(TORCH_ACT_WITH_CUDA)
+    // A per-channel parameter would send the general loops down their
+    // strided path; one value broadcasts within their flat path already.
+    if (self.is_cuda() && param.numel() > 1 && view.sizes() != self.sizes() &&
+        cuda::per_channel_forward(self, param, out, Act{})) {
+      return out;
+    }
+#endif
+    auto iter = make_iter({out}, self, view);
     binary_loops<Act>(iter.device()).forward(iter, Act{});
     return out;
   }
@@ -120,6 +132,14 @@ struct ParamKernels {
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
     const at::Tensor view = ParamShape<Act>::view(self, param);
+#if defined(TORCH_ACT_WITH_CUDA)
+    // On the GPU a broadcast parameter's gradient is summed per channel in
+    // the same pass, not through a per-element buffer.
+    if (self.is_cuda() && view.sizes() != self.sizes() &&
+        cuda::per_channel_backward(grad_output, self, param, grad_input, grad_param, Act{})) {
+      return {grad_input, grad_param};
+    }
+#endif
     at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
     auto iter = make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
     binary_loops<Act>(iter.device()).backward(iter, Act{});

@@ -104,22 +104,63 @@ def test_large_parallel(device, case, dtype):
     )
 
 
+# (shape, channels_last) for the parameter-gradient test. On the CPU a
+# per-channel weight runs one row per channel block (rows shorter than a
+# vector take the masked path). On the GPU the parameter's gradient is summed
+# per channel in the backward pass: short rows (channels x inner <= 256) by a
+# block per run of rows, long ones by a block per chunk of one channel, and
+# many channels of short rows (and non-dense inputs) by the generic path.
+PARAM_LAYOUTS = [
+    ((64, 1), False), ((64, 3), False), ((32, 8), False), ((16, 17), False), ((8, 33), False),
+    ((4, 5, 1, 1), False), ((4, 3, 7, 7), False), ((4, 3, 7, 7), True),
+    ((4, 3, 64, 64), False), ((2, 300, 40), False), ((3, 2, 20001), False),
+    ((4, 16, 16, 16), True), ((512, 300), False),
+]
+
+
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=DTYPE_IDS)
-@pytest.mark.parametrize(
-    "shape", [(64, 1), (64, 3), (32, 8), (16, 17), (8, 33), (4, 5, 1, 1), (4, 3, 7, 7)],
-    ids=str,
-)
-def test_prelu_short_rows(shape, dtype):
-    """Per-channel PReLU iterates one row per channel block: rows shorter than a
-    vector, and tails, run the masked partial-vector path; forward and both
-    gradients must equal torch's."""
+@pytest.mark.parametrize("layout", PARAM_LAYOUTS, ids=str)
+@pytest.mark.parametrize("kind", ["prelu-channels", "prelu-single", "swish-beta"])
+@pytest.mark.parametrize("device", DEVICES)
+def test_param_gradient_layouts(device, kind, layout, dtype):
+    """The forward and both gradients of the learnable-parameter ops, against
+    float64 autograd of torch's formula on the same (rounded) values, over
+    layouts that take every path of the parameter's reduction."""
+    shape, channels_last = layout
     gen = torch.Generator().manual_seed(0)
-    x = (torch.randn(shape, generator=gen) * 3).to(dtype).requires_grad_()
-    weight = torch.rand(shape[1], generator=gen).to(dtype).requires_grad_()
+    x = (torch.randn(shape, generator=gen) * 3).to(dtype)
     grad_out = torch.randn(shape, generator=gen).to(dtype)
-    ours = TF.prelu(x, weight)
-    native = torch.nn.functional.prelu(x, weight)
-    torch.testing.assert_close(ours, native, **TOLERANCE[dtype])
-    for a, b in zip(torch.autograd.grad(ours, [x, weight], grad_out),
-                    torch.autograd.grad(native, [x, weight], grad_out)):
-        torch.testing.assert_close(a, b, **(GRAD_TOLERANCE.get(dtype) or TOLERANCE[dtype]))
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        grad_out = grad_out.contiguous(memory_format=torch.channels_last)
+    n_param = shape[1] if kind == "prelu-channels" else 1
+    param = (torch.rand(n_param, generator=gen) + 0.25).to(dtype)
+    if kind == "swish-beta":
+        param = param.reshape(())
+        reference = lambda x, beta: x * torch.sigmoid(beta * x)  # noqa: E731
+        ours = TF.swish
+    else:
+        reference = torch.nn.functional.prelu
+        ours = TF.prelu
+
+    def grads(fn, x, param, grad_out):
+        x = x.detach().requires_grad_()
+        param = param.detach().requires_grad_()
+        return torch.autograd.grad(fn(x, param), [x, param], grad_out)
+
+    x, param, grad_out = x.to(device), param.to(device), grad_out.to(device)
+    out = ours(x, param)
+    assert out.stride() == x.stride()
+    torch.testing.assert_close(
+        out.double(), reference(x.double(), param.double()), **TOLERANCE[dtype])
+    got_x, got_param = grads(ours, x, param, grad_out)
+    want_x, want_param = grads(reference, x.double(), param.double(), grad_out.double())
+    assert got_x.stride() == x.stride()
+    tol = GRAD_TOLERANCE.get(dtype) or TOLERANCE[dtype]
+    torch.testing.assert_close(got_x.double(), want_x, **tol)
+    # The parameter's gradient sums many terms, each rounded to the dtype on
+    # some paths: the error grows like eps * the terms' root sum of squares
+    # (per parameter), not with the (cancelling) result.
+    terms_rss = ((grad_out.double() * x.double()).square().sum().item() / n_param) ** 0.5
+    atol = max(tol["atol"], 4 * torch.finfo(dtype).eps * terms_rss)
+    torch.testing.assert_close(got_param.double(), want_param, rtol=tol["rtol"], atol=atol)

@@ -30,7 +30,8 @@ done
 # The host binding: a CPU-only torch ships c10/cuda's headers but not the
 # macros file its CMake would generate, hence C10_USING_CUSTOM_GENERATED_MACROS.
 python_include=$(python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
-for source in csrc/cuda/*.cpp; do
+# The op files include the CUDA host headers in CUDA builds too.
+for source in csrc/cuda/*.cpp $(grep -l TORCH_ACT_WITH_CUDA csrc/*.cpp); do
   echo "g++ -fsyntax-only $source"
   g++ -std="$std" -fsyntax-only -DTORCH_ACT_WITH_CUDA -DC10_USING_CUSTOM_GENERATED_MACROS \
     "${torch_includes[@]}" -I"$python_include" -I"$cuda_include" "$source"

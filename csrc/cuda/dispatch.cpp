@@ -10,10 +10,25 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "../kernel_table.h"
+#include "per_channel.h"
 #include "launch.h"
 
 namespace torch_act {
 namespace cuda {
+
+// Read once per process.
+int multiprocessor_count(c10::DeviceIndex device) {
+  static const std::vector<int> counts = [] {
+    std::vector<int> result(c10::cuda::device_count());
+    for (size_t d = 0; d < result.size(); ++d) {
+      C10_CUDA_CHECK(cudaDeviceGetAttribute(
+          &result[d], cudaDevAttrMultiProcessorCount, static_cast<int>(d)));
+    }
+    return result;
+  }();
+  return counts.at(device);
+}
+
 namespace {
 
 // The launchers of all three methods in one table.
@@ -30,19 +45,6 @@ const LaunchTable& launchers() {
     });
   }();
   return table;
-}
-
-// Read once per process: the launch sizes grids by it.
-int multiprocessor_count(c10::DeviceIndex device) {
-  static const std::vector<int> counts = [] {
-    std::vector<int> result(c10::cuda::device_count());
-    for (size_t d = 0; d < result.size(); ++d) {
-      C10_CUDA_CHECK(cudaDeviceGetAttribute(
-          &result[d], cudaDevAttrMultiProcessorCount, static_cast<int>(d)));
-    }
-    return result;
-  }();
-  return counts.at(device);
 }
 
 template <class Act, class Launcher>

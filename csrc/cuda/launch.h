@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <tuple>
 
 #include <c10/core/ScalarType.h>
 #include <cuda_runtime_api.h>
 
 #include "../op_table.h"
+#include "channel_walk.h"
 
 namespace torch_act {
 namespace cuda {
@@ -41,6 +43,53 @@ using LaunchTable = KernelTableFor<const ElementwiseArgs>;
 LaunchTable forward_launchers();
 LaunchTable backward_launchers();
 LaunchTable double_backward_launchers();
+
+// A param op over a dense input whose parameter is broadcast per channel (or
+// is one value), walked as channel_walk.h lays it out (per_channel.cu):
+// forward writes `out`; backward writes the input's gradient to `out` and,
+// per block and channel, the sum of the parameter's gradient. The tensors
+// share one dense layout; offsets are in elements.
+struct PerChannelArgs {
+  char* out;                // the output, or the input's gradient
+  const char* grad_output;  // backward only
+  const char* self;
+  const char* param;        // `channels` values, contiguous
+  void* block_sums;         // backward only: [blocks / channels or blocks][channels]
+                            // values of the compute type
+  ChannelLayout layout;
+  bool short_rows;          // RowWalk over `rows`, else ChannelWalk over `split`
+  ChannelSplit split;
+  RowSplit rows;
+  c10::ScalarType dtype;
+  cudaStream_t stream;
+  int64_t blocks() const { return short_rows ? rows.blocks : split.blocks(layout); }
+};
+
+// Threads per block of the per-channel kernels, and elements each thread
+// keeps in flight.
+constexpr int kChannelThreads = 256;
+constexpr int kChannelUnroll = 4;
+
+template <class Act>
+struct PerChannelLaunchers {
+  void (*forward)(const PerChannelArgs&, const Act&);
+  void (*backward)(const PerChannelArgs&, const Act&);
+};
+
+template <class List>
+struct PerChannelTableFor;
+template <class... Param>
+struct PerChannelTableFor<TypeList<Param...>> {
+  std::tuple<PerChannelLaunchers<Param>...> launchers;
+  template <class Act>
+  const PerChannelLaunchers<Act>& get() const {
+    return std::get<PerChannelLaunchers<Act>>(launchers);
+  }
+};
+using PerChannelTable = PerChannelTableFor<ParamActivations>;
+
+// Every param activation's per-channel launchers (per_channel.cu).
+PerChannelTable per_channel_launchers();
 
 } // namespace cuda
 } // namespace torch_act
