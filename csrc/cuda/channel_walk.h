@@ -32,9 +32,8 @@ struct ChannelLayout {
 };
 
 // Block b takes channel b % channels and, of that channel's elements in
-// memory order, the chunk [(b / channels) * chunk, ... + chunk). Blocks that
-// run together cover the same rows of every channel, so with a small `inner`
-// (NHWC) the cache lines one block touches serve its neighbours too.
+// memory order, the chunk [(b / channels) * chunk, ... + chunk): blocks that
+// run together read the same rows of neighbouring channels.
 struct ChannelSplit {
   int64_t chunk;   // a multiple of the block size, so warps read whole runs
   int64_t splits;  // chunks per channel

@@ -54,8 +54,8 @@ struct PerChannelArgs {
   const char* grad_output;  // backward only
   const char* self;
   const char* param;        // `channels` values, contiguous
-  void* block_sums;         // backward only: [blocks / channels or blocks][channels]
-                            // values of the compute type
+  void* block_sums;         // backward only, of the compute type: [splits][channels]
+                            // (ChannelWalk) or [blocks][channels] (RowWalk)
   ChannelLayout layout;
   bool short_rows;          // RowWalk over `rows`, else ChannelWalk over `split`
   ChannelSplit split;
