@@ -312,20 +312,29 @@ void launch_typed(const ElementwiseArgs& args, const Op& op) {
   }
 }
 
-template <int kOut, int kIn, class Op>
-void launch_elementwise(const ElementwiseArgs& args, const Op& op) {
-  switch (args.dtype) {
+// Calls launch(scalar_t{}) with the element type of `dtype`: the kernels'
+// one map from the ops' four dtypes to C++ types.
+template <class Launch>
+void with_scalar_type(c10::ScalarType dtype, const Launch& launch) {
+  switch (dtype) {
     case c10::ScalarType::Float:
-      return launch_typed<float, kOut, kIn>(args, op);
+      return launch(float{});
     case c10::ScalarType::Double:
-      return launch_typed<double, kOut, kIn>(args, op);
+      return launch(double{});
     case c10::ScalarType::Half:
-      return launch_typed<c10::Half, kOut, kIn>(args, op);
+      return launch(c10::Half{});
     case c10::ScalarType::BFloat16:
-      return launch_typed<c10::BFloat16, kOut, kIn>(args, op);
+      return launch(c10::BFloat16{});
     default:
       return;  // unreachable: every op checks the dtype before launching
   }
+}
+
+template <int kOut, int kIn, class Op>
+void launch_elementwise(const ElementwiseArgs& args, const Op& op) {
+  with_scalar_type(args.dtype, [&](auto zero) {
+    launch_typed<decltype(zero), kOut, kIn>(args, op);
+  });
 }
 
 template <template <class> class Method, class Loops>

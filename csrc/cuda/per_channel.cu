@@ -150,56 +150,34 @@ row_backward_kernel(PerChannelArgs args, Op op) {
   }
 }
 
-template <class scalar_t, class Act>
-void launch_forward_typed(const PerChannelArgs& args, const Act& act) {
-  forward_kernel<scalar_t><<<static_cast<unsigned>(args.blocks()), kChannelThreads, 0, args.stream>>>(
-      args, Forward<Act>{act});
+template <class Act>
+void launch_forward(const PerChannelArgs& args, const Act& act) {
+  with_scalar_type(args.dtype, [&](auto zero) {
+    const auto blocks = static_cast<unsigned>(args.blocks());
+    forward_kernel<decltype(zero)><<<blocks, kChannelThreads, 0, args.stream>>>(
+        args, Forward<Act>{act});
+  });
 }
 
-template <class scalar_t, class Act>
-void launch_backward_typed(const PerChannelArgs& args, const Act& act) {
-  const auto blocks = static_cast<unsigned>(args.blocks());
-  if (args.short_rows) {
-    row_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
-        args, Backward<Act>{act});
-  } else {
-    channel_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
-        args, Backward<Act>{act});
-  }
+template <class Act>
+void launch_backward(const PerChannelArgs& args, const Act& act) {
+  with_scalar_type(args.dtype, [&](auto zero) {
+    using scalar_t = decltype(zero);
+    const auto blocks = static_cast<unsigned>(args.blocks());
+    if (args.short_rows) {
+      row_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
+          args, Backward<Act>{act});
+    } else {
+      channel_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
+          args, Backward<Act>{act});
+    }
+  });
 }
-
-// Calls Launch<scalar_t>::run(args, act) for the args' dtype.
-template <template <class> class Launch, class Act>
-void for_dtype(const PerChannelArgs& args, const Act& act) {
-  switch (args.dtype) {
-    case c10::ScalarType::Float:
-      return Launch<float>::run(args, act);
-    case c10::ScalarType::Double:
-      return Launch<double>::run(args, act);
-    case c10::ScalarType::Half:
-      return Launch<c10::Half>::run(args, act);
-    case c10::ScalarType::BFloat16:
-      return Launch<c10::BFloat16>::run(args, act);
-    default:
-      return;  // unreachable: every op checks the dtype before launching
-  }
-}
-
-template <class scalar_t>
-struct LaunchForward {
-  template <class Act>
-  static void run(const PerChannelArgs& args, const Act& act) { launch_forward_typed<scalar_t>(args, act); }
-};
-template <class scalar_t>
-struct LaunchBackward {
-  template <class Act>
-  static void run(const PerChannelArgs& args, const Act& act) { launch_backward_typed<scalar_t>(args, act); }
-};
 
 template <class... Param>
 PerChannelTableFor<TypeList<Param...>> table_for(TypeList<Param...>) {
   return {std::make_tuple(
-      PerChannelLaunchers<Param>{&for_dtype<LaunchForward, Param>, &for_dtype<LaunchBackward, Param>}...)};
+      PerChannelLaunchers<Param>{&launch_forward<Param>, &launch_backward<Param>}...)};
 }
 
 } // namespace
