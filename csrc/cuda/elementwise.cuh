@@ -42,6 +42,21 @@ template <class T> using compute_t = typename ComputeType<T>::type;
 constexpr int kThreads = 256;
 constexpr int kBlocksPerMultiprocessor = 2048 / kThreads;  // a full SM's threads
 
+// Queues kernel<<<blocks, threads, 0, stream>>>(args...): the kernels' one
+// launch, which the C++ tests' stand-in runtime (tests/cpp/emulated_cuda)
+// runs on CPU threads instead.
+template <class... Params, class... Args>
+void launch_kernel(
+    void (*kernel)(Params...), int64_t blocks, int threads, cudaStream_t stream,
+    const Args&... args) {
+#if defined(TORCH_ACT_EMULATED_CUDA)
+  (void)stream;
+  emulated_cuda::launch(blocks, threads, [&] { kernel(args...); });
+#else
+  kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(args...);
+#endif
+}
+
 template <int kOut, class R>
 __device__ __forceinline__ auto output_of(const R& result, int o) {
   if constexpr (kOut == 1) {
@@ -288,8 +303,9 @@ void launch_strided(const ElementwiseArgs& args, const Op& op) {
   const int64_t blocks = std::min(
       (args.numel + kThreads - 1) / kThreads,
       resident_blocks<strided_kernel<scalar_t, kOut, kIn, index_t, Op>>(args.multiprocessors));
-  strided_kernel<scalar_t, kOut, kIn, index_t><<<static_cast<unsigned>(blocks), kThreads, 0, args.stream>>>(
-      operands, static_cast<index_t>(args.numel), op);
+  launch_kernel(
+      &strided_kernel<scalar_t, kOut, kIn, index_t, Op>, blocks, kThreads, args.stream, operands,
+      static_cast<index_t>(args.numel), op);
 }
 
 // ----------------------------------------------------------------- launch
@@ -303,8 +319,8 @@ void launch_typed(const ElementwiseArgs& args, const Op& op) {
     const int64_t blocks = std::max<int64_t>(1, std::min(
         (args.numel + kPerBlock - 1) / kPerBlock,
         resident_blocks<flat_kernel<scalar_t, kOut, kIn, Op>>(args.multiprocessors)));
-    flat_kernel<scalar_t, kOut, kIn><<<static_cast<unsigned>(blocks), kThreads, 0, args.stream>>>(
-        flat, args.numel, op);
+    launch_kernel(
+        &flat_kernel<scalar_t, kOut, kIn, Op>, blocks, kThreads, args.stream, flat, args.numel, op);
   } else if (args.numel <= std::numeric_limits<int32_t>::max()) {
     launch_strided<scalar_t, kOut, kIn, uint32_t>(args, op);
   } else {

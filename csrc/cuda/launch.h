@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <tuple>
 
 #include <c10/core/ScalarType.h>
@@ -69,6 +70,32 @@ struct PerChannelArgs {
 // keeps in flight.
 constexpr int kChannelThreads = 256;
 constexpr int kChannelUnroll = 4;
+
+// Long rows need at least a warp's run per row to read coalesced; shorter
+// rows of more channels than a block has threads are left to the generic path.
+constexpr int64_t kChannelMinInner = 32;
+
+// Picks the walk over `layout` on a GPU of `multiprocessors`: fills
+// args.layout, short_rows and split or rows and returns true; or returns
+// false where the kernels do not fit (many channels of short rows, or more
+// blocks than a grid may hold).
+inline bool plan_channel_walk(PerChannelArgs& args, const ChannelLayout& layout, int multiprocessors) {
+  args.layout = layout;
+  args.short_rows = layout.channels * layout.inner <= kChannelThreads;
+  if (!args.short_rows && layout.channels != 1 && layout.inner < kChannelMinInner) {
+    return false;
+  }
+  // Several waves of blocks: a partial last wave then costs little, whatever
+  // the kernel's occupancy.
+  const int64_t target_blocks = int64_t{multiprocessors} * 32;
+  if (args.short_rows) {
+    args.rows = split_rows(layout, target_blocks, kChannelThreads, kChannelUnroll);
+  } else {
+    args.split = split_channels(
+        layout, target_blocks, kChannelThreads, int64_t{kChannelThreads} * kChannelUnroll);
+  }
+  return args.blocks() <= std::numeric_limits<int32_t>::max();
+}
 
 template <class Act>
 struct PerChannelLaunchers {

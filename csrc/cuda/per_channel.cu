@@ -153,8 +153,8 @@ row_backward_kernel(PerChannelArgs args, Op op) {
 template <class Act>
 void launch_forward(const PerChannelArgs& args, const Act& act) {
   with_scalar_type(args.dtype, [&](auto zero) {
-    const auto blocks = static_cast<unsigned>(args.blocks());
-    forward_kernel<decltype(zero)><<<blocks, kChannelThreads, 0, args.stream>>>(
+    launch_kernel(
+        &forward_kernel<decltype(zero), Forward<Act>>, args.blocks(), kChannelThreads, args.stream,
         args, Forward<Act>{act});
   });
 }
@@ -163,14 +163,9 @@ template <class Act>
 void launch_backward(const PerChannelArgs& args, const Act& act) {
   with_scalar_type(args.dtype, [&](auto zero) {
     using scalar_t = decltype(zero);
-    const auto blocks = static_cast<unsigned>(args.blocks());
-    if (args.short_rows) {
-      row_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
-          args, Backward<Act>{act});
-    } else {
-      channel_backward_kernel<scalar_t><<<blocks, kChannelThreads, 0, args.stream>>>(
-          args, Backward<Act>{act});
-    }
+    auto* kernel = args.short_rows ? &row_backward_kernel<scalar_t, Backward<Act>>
+                                   : &channel_backward_kernel<scalar_t, Backward<Act>>;
+    launch_kernel(kernel, args.blocks(), kChannelThreads, args.stream, args, Backward<Act>{act});
   });
 }
 

@@ -5,7 +5,6 @@
 // instead of through a per-element buffer.
 #pragma once
 
-#include <limits>
 #include <optional>
 
 #include <ATen/ATen.h>
@@ -21,10 +20,6 @@ namespace cuda {
 
 // Of the device (cuda/dispatch.cpp): the launch sizes grids by it.
 int multiprocessor_count(c10::DeviceIndex device);
-
-// Long rows need at least a warp's run per row to read coalesced; shorter
-// rows of more channels than a block has threads are left to the generic path.
-constexpr int64_t kChannelMinInner = 32;
 
 // The launch for `self` and `param`, with only the pointers left to fill; or
 // nothing where the layout does not fit: a non-dense input, `others` with
@@ -46,21 +41,8 @@ inline std::optional<PerChannelArgs> plan_per_channel(
   // fill exactly its stride, and the slower dims step by channels * stride.
   const int64_t inner = channels == 1 ? self.numel() : self.stride(1);
   PerChannelArgs args{};
-  args.layout = ChannelLayout{self.numel() / (channels * inner), channels, inner};
-  args.short_rows = channels * inner <= kChannelThreads;
-  if (!args.short_rows && channels != 1 && inner < kChannelMinInner) {
-    return std::nullopt;
-  }
-  // Several waves of blocks: a partial last wave then costs little, whatever
-  // the kernel's occupancy.
-  const int64_t target_blocks = int64_t{multiprocessor_count(self.device().index())} * 32;
-  if (args.short_rows) {
-    args.rows = split_rows(args.layout, target_blocks, kChannelThreads, kChannelUnroll);
-  } else {
-    args.split = split_channels(
-        args.layout, target_blocks, kChannelThreads, int64_t{kChannelThreads} * kChannelUnroll);
-  }
-  if (args.blocks() > std::numeric_limits<int32_t>::max()) {
+  const ChannelLayout layout{self.numel() / (channels * inner), channels, inner};
+  if (!plan_channel_walk(args, layout, multiprocessor_count(self.device().index()))) {
     return std::nullopt;
   }
   args.dtype = self.scalar_type();
