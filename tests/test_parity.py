@@ -107,14 +107,15 @@ def test_large_parallel(device, case, dtype):
 # (shape, channels_last) for the parameter-gradient test. On the CPU a
 # per-channel weight runs one row per channel block (rows shorter than a
 # vector take the masked path). On the GPU the parameter's gradient is summed
-# per channel in the backward pass: short rows (channels x inner <= 256) by a
-# block per run of rows, long ones by a block per chunk of one channel, and
-# many channels of short rows (and non-dense inputs) by the generic path.
+# per channel in the backward pass (csrc/cuda/channel_walk.h): rows of
+# channels x inner <= 256 by a block per run of rows, runs of a channel of 32
+# or more by a block per chunk of one channel, wider rows of shorter runs by
+# a block per span of each row.
 PARAM_LAYOUTS = [
     ((64, 1), False), ((64, 3), False), ((32, 8), False), ((16, 17), False), ((8, 33), False),
     ((4, 5, 1, 1), False), ((4, 3, 7, 7), False), ((4, 3, 7, 7), True),
     ((4, 3, 64, 64), False), ((2, 300, 40), False), ((3, 2, 20001), False),
-    ((4, 16, 16, 16), True), ((512, 300), False),
+    ((4, 16, 16, 16), True), ((512, 300), False), ((2, 260, 3, 5), True), ((6, 100, 3), False),
 ]
 
 

@@ -4,8 +4,13 @@
 // and in the backward sums that channel's parameter gradient in the same pass
 // that writes the input's gradient.
 //
-// Two walks: ChannelWalk (a block per chunk of one channel, for long rows)
-// and RowWalk (a block per run of whole rows, for short ones).
+// Three walks, by the layout's rows (a row: the channels * inner elements
+// of one outer index):
+//  - ChannelWalk: a block per chunk of one channel, for long runs of a
+//    channel (inner >= 32) or a single parameter value;
+//  - RowWalk: a block per run of whole rows, for rows that fit a block;
+//  - ColumnWalk: a block per span of positions down a run of rows, for wide
+//    rows of short runs (an (N, C) or NHWC input with C over a block).
 //
 // Plain host/device C++ with no CUDA or ATen: the kernels
 // (per_channel.cu) walk with it, and tests/cpp/test_channel_walk.cpp
@@ -92,7 +97,7 @@ class ChannelWalk {
   int64_t end_, index_, row_, col_;
 };
 
-// Short rows (channels * inner <= the block size, as in an (N, C) input):
+// Short rows (channels * inner <= the block size, as in an (N, 64) input):
 // a block spans whole rows, the first `active_threads` threads each keep one
 // position of the row and step down the rows, so a warp reads one contiguous
 // run. Block b takes rows [b * rows_per_block, ... + rows_per_block).
@@ -143,6 +148,61 @@ class RowWalk {
 
  private:
   int64_t row_length_, position_, channel_, row_step_, row_, end_row_;
+};
+
+// Wide rows of short runs (channels * inner over the block size, inner
+// short, as in an (N, 768) input): block b takes the positions
+// [(b % column_blocks) * threads, ... + threads) of the row, in the rows of
+// chunk b / column_blocks; each thread walks down one position (so one
+// channel), and a warp reads a contiguous run of each row.
+struct ColumnSplit {
+  int64_t column_blocks;   // blocks across a row
+  int64_t rows_per_chunk;
+  int64_t chunks;          // of rows
+  TORCH_ACT_HD int64_t blocks() const { return column_blocks * chunks; }
+};
+
+// Enough chunks of rows to reach `target_blocks`, but each thread at least
+// `unroll` rows: enough loads in flight.
+inline ColumnSplit split_columns(
+    const ChannelLayout& layout, int64_t target_blocks, int block_threads, int unroll) {
+  const int64_t row = layout.channels * layout.inner;
+  const int64_t column_blocks = (row + block_threads - 1) / block_threads;
+  const int64_t most_chunks = (layout.outer + unroll - 1) / unroll;
+  int64_t chunks = (target_blocks + column_blocks - 1) / column_blocks;
+  chunks = chunks < 1 ? 1 : (chunks > most_chunks ? most_chunks : chunks);
+  const int64_t rows = (layout.outer + chunks - 1) / chunks;
+  return {column_blocks, rows, (layout.outer + rows - 1) / rows};
+}
+
+class ColumnWalk {
+ public:
+  TORCH_ACT_HD ColumnWalk(
+      const ChannelLayout& layout, const ColumnSplit& split, int64_t block, int thread,
+      int threads)
+      : row_length_(layout.channels * layout.inner),
+        position_((block % split.column_blocks) * threads + thread),
+        chunk_(block / split.column_blocks), row_(chunk_ * split.rows_per_chunk) {
+    // Threads past the row's end walk nothing (in channel 0, a valid index).
+    active_ = position_ < row_length_;
+    position_ = active_ ? position_ : 0;
+    channel_ = position_ / layout.inner;
+    const int64_t end = row_ + split.rows_per_chunk;
+    end_row_ = active_ ? (end < layout.outer ? end : layout.outer) : row_;
+  }
+  TORCH_ACT_HD int64_t channel() const { return channel_; }
+  TORCH_ACT_HD bool done() const { return row_ >= end_row_; }
+  TORCH_ACT_HD int64_t offset() const { return row_ * row_length_ + position_; }
+  TORCH_ACT_HD void next() { ++row_; }
+
+  // Where the thread's parameter-gradient sum goes: [chunk][position] of a
+  // [chunks][row length] buffer, one entry per active thread of the launch.
+  TORCH_ACT_HD bool active() const { return active_; }
+  TORCH_ACT_HD int64_t sum_index() const { return chunk_ * row_length_ + position_; }
+
+ private:
+  int64_t row_length_, position_, chunk_, row_, end_row_, channel_;
+  bool active_;
 };
 
 } // namespace cuda

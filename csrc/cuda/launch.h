@@ -45,54 +45,81 @@ LaunchTable forward_launchers();
 LaunchTable backward_launchers();
 LaunchTable double_backward_launchers();
 
+// Threads per block of the per-channel kernels, and elements each thread
+// keeps in flight.
+constexpr int kChannelThreads = 256;
+constexpr int kChannelUnroll = 4;
+
+// Runs of a channel at least a warp long are walked by channel; shorter ones
+// by rows (rows that fit a block) or by columns (wider rows).
+constexpr int64_t kChannelMinInner = 32;
+
+enum class ChannelWalkKind { kChannels, kRows, kColumns };
+
 // A param op over a dense input whose parameter is broadcast per channel (or
 // is one value), walked as channel_walk.h lays it out (per_channel.cu):
-// forward writes `out`; backward writes the input's gradient to `out` and,
-// per block and channel, the sum of the parameter's gradient. The tensors
+// forward writes `out`; backward writes the input's gradient to `out` and
+// the parameter's gradient summed per block into `block_sums`. The tensors
 // share one dense layout; offsets are in elements.
 struct PerChannelArgs {
   char* out;                // the output, or the input's gradient
   const char* grad_output;  // backward only
   const char* self;
   const char* param;        // `channels` values, contiguous
-  void* block_sums;         // backward only, of the compute type: [splits][channels]
-                            // (ChannelWalk) or [blocks][channels] (RowWalk)
+  void* block_sums;         // backward only, of the compute type:
+                            // [sum_rows()][channels][sum_inner()]
   ChannelLayout layout;
-  bool short_rows;          // RowWalk over `rows`, else ChannelWalk over `split`
+  ChannelWalkKind walk;     // which of the splits below applies
   ChannelSplit split;
   RowSplit rows;
+  ColumnSplit columns;
   c10::ScalarType dtype;
   cudaStream_t stream;
-  int64_t blocks() const { return short_rows ? rows.blocks : split.blocks(layout); }
+
+  int64_t blocks() const {
+    switch (walk) {
+      case ChannelWalkKind::kChannels:
+        return split.blocks(layout);
+      case ChannelWalkKind::kRows:
+        return rows.blocks;
+      default:
+        return columns.blocks();
+    }
+  }
+  // block_sums: a row per chunk of the channels (ChannelWalk), per block
+  // (RowWalk) or per chunk of rows (ColumnWalk, a sum per row position).
+  int64_t sum_rows() const {
+    switch (walk) {
+      case ChannelWalkKind::kChannels:
+        return split.splits;
+      case ChannelWalkKind::kRows:
+        return rows.blocks;
+      default:
+        return columns.chunks;
+    }
+  }
+  int64_t sum_inner() const { return walk == ChannelWalkKind::kColumns ? layout.inner : 1; }
 };
 
-// Threads per block of the per-channel kernels, and elements each thread
-// keeps in flight.
-constexpr int kChannelThreads = 256;
-constexpr int kChannelUnroll = 4;
-
-// Long rows need at least a warp's run per row to read coalesced; shorter
-// rows of more channels than a block has threads are left to the generic path.
-constexpr int64_t kChannelMinInner = 32;
-
 // Picks the walk over `layout` on a GPU of `multiprocessors`: fills
-// args.layout, short_rows and split or rows and returns true; or returns
-// false where the kernels do not fit (many channels of short rows, or more
-// blocks than a grid may hold).
+// args.layout, walk and its split, and returns true; or returns false where
+// the grid would have more blocks than CUDA allows.
 inline bool plan_channel_walk(PerChannelArgs& args, const ChannelLayout& layout, int multiprocessors) {
   args.layout = layout;
-  args.short_rows = layout.channels * layout.inner <= kChannelThreads;
-  if (!args.short_rows && layout.channels != 1 && layout.inner < kChannelMinInner) {
-    return false;
-  }
   // Several waves of blocks: a partial last wave then costs little, whatever
   // the kernel's occupancy.
   const int64_t target_blocks = int64_t{multiprocessors} * 32;
-  if (args.short_rows) {
+  const int64_t row = layout.channels * layout.inner;
+  if (row <= kChannelThreads) {
+    args.walk = ChannelWalkKind::kRows;
     args.rows = split_rows(layout, target_blocks, kChannelThreads, kChannelUnroll);
-  } else {
+  } else if (layout.channels == 1 || layout.inner >= kChannelMinInner) {
+    args.walk = ChannelWalkKind::kChannels;
     args.split = split_channels(
         layout, target_blocks, kChannelThreads, int64_t{kChannelThreads} * kChannelUnroll);
+  } else {
+    args.walk = ChannelWalkKind::kColumns;
+    args.columns = split_columns(layout, target_blocks, kChannelThreads, kChannelUnroll);
   }
   return args.blocks() <= std::numeric_limits<int32_t>::max();
 }

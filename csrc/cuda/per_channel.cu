@@ -3,8 +3,9 @@
 //  - forward: each thread holds its channel's parameter, so the input
 //    streams through without the general-strides indexing;
 //  - backward: one pass writes the input's gradient and sums the parameter's
-//    gradient per block and channel, with no per-element buffer and no
-//    atomics; the host (per_channel.h) adds the few block sums per channel.
+//    gradient per block (or, for wide rows, per thread) and channel, with no
+//    per-element buffer and no atomics; the host (per_channel.h) adds these
+//    few sums per channel.
 // The math is the functor's (activations.h); which elements a thread visits
 // is channel_walk.h.
 #include "elementwise.cuh"
@@ -64,10 +65,13 @@ forward_kernel(PerChannelArgs args, Op op) {
         walk, [&](int64_t i) { return self[i]; },
         [&](int64_t i, scalar_t x) { out[i] = static_cast<scalar_t>(op(static_cast<acc_t>(x), param)); });
   };
-  if (args.short_rows) {
-    run(RowWalk(args.layout, args.rows, blockIdx.x, threadIdx.x));
-  } else {
-    run(ChannelWalk(args.layout, args.split, blockIdx.x, threadIdx.x, kChannelThreads));
+  switch (args.walk) {
+    case ChannelWalkKind::kChannels:
+      return run(ChannelWalk(args.layout, args.split, blockIdx.x, threadIdx.x, kChannelThreads));
+    case ChannelWalkKind::kRows:
+      return run(RowWalk(args.layout, args.rows, blockIdx.x, threadIdx.x));
+    case ChannelWalkKind::kColumns:
+      return run(ColumnWalk(args.layout, args.columns, blockIdx.x, threadIdx.x, kChannelThreads));
   }
 }
 
@@ -150,6 +154,18 @@ row_backward_kernel(PerChannelArgs args, Op op) {
   }
 }
 
+// Wide rows: each thread walks one position of the row down a chunk of
+// rows, so its sum is one channel's already; no block reduction.
+template <class scalar_t, class Op>
+__global__ void __launch_bounds__(kChannelThreads)
+column_backward_kernel(PerChannelArgs args, Op op) {
+  const ColumnWalk walk(args.layout, args.columns, blockIdx.x, threadIdx.x, kChannelThreads);
+  const auto param_grad = backward_walk<scalar_t>(args, walk, op);
+  if (walk.active()) {
+    static_cast<compute_t<scalar_t>*>(args.block_sums)[walk.sum_index()] = param_grad;
+  }
+}
+
 template <class Act>
 void launch_forward(const PerChannelArgs& args, const Act& act) {
   with_scalar_type(args.dtype, [&](auto zero) {
@@ -163,8 +179,12 @@ template <class Act>
 void launch_backward(const PerChannelArgs& args, const Act& act) {
   with_scalar_type(args.dtype, [&](auto zero) {
     using scalar_t = decltype(zero);
-    auto* kernel = args.short_rows ? &row_backward_kernel<scalar_t, Backward<Act>>
-                                   : &channel_backward_kernel<scalar_t, Backward<Act>>;
+    auto* kernel = &channel_backward_kernel<scalar_t, Backward<Act>>;
+    if (args.walk == ChannelWalkKind::kRows) {
+      kernel = &row_backward_kernel<scalar_t, Backward<Act>>;
+    } else if (args.walk == ChannelWalkKind::kColumns) {
+      kernel = &column_backward_kernel<scalar_t, Backward<Act>>;
+    }
     launch_kernel(kernel, args.blocks(), kChannelThreads, args.stream, args, Backward<Act>{act});
   });
 }

@@ -22,8 +22,8 @@ namespace cuda {
 int multiprocessor_count(c10::DeviceIndex device);
 
 // The launch for `self` and `param`, with only the pointers left to fill; or
-// nothing where the layout does not fit: a non-dense input, `others` with
-// other strides, or many channels of short rows.
+// nothing where the layout does not fit: a non-dense input, or `others`
+// with other strides.
 inline std::optional<PerChannelArgs> plan_per_channel(
     const at::Tensor& self, const at::Tensor& param,
     std::initializer_list<at::Tensor> others) {
@@ -87,9 +87,8 @@ bool per_channel_backward(
     return false;
   }
   const at::Tensor param_values = param.contiguous();
-  const int64_t channels = args->layout.channels;
   const at::Tensor block_sums = at::empty(
-      {args->blocks() / (args->short_rows ? 1 : channels), channels},
+      {args->sum_rows(), args->layout.channels, args->sum_inner()},
       self.options().dtype(at::toOpMathType(self.scalar_type())));
   args->out = static_cast<char*>(grad_input.data_ptr());
   args->grad_output = static_cast<const char*>(grad_output.data_ptr());
@@ -98,7 +97,7 @@ bool per_channel_backward(
   args->block_sums = block_sums.data_ptr();
   per_channel_launchers_of<Act>().backward(*args, act);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  grad_param.copy_(block_sums.sum(0).view(grad_param.sizes()));
+  grad_param.copy_(block_sums.sum({0, 2}).view(grad_param.sizes()));
   return true;
 }
 

@@ -17,6 +17,8 @@ namespace {
 using torch_act::cuda::ChannelLayout;
 using torch_act::cuda::ChannelSplit;
 using torch_act::cuda::ChannelWalk;
+using torch_act::cuda::ColumnSplit;
+using torch_act::cuda::ColumnWalk;
 using torch_act::cuda::RowSplit;
 using torch_act::cuda::RowWalk;
 
@@ -127,6 +129,64 @@ std::string check_row_walk(const ChannelLayout& layout, int64_t target_blocks) {
   return "";
 }
 
+// The same for ColumnWalk, plus: the active threads' sum entries fill the
+// [chunks][row length] buffer exactly once, each in the thread's channel.
+std::string check_column_walk(const ChannelLayout& layout, int64_t target_blocks) {
+  const int64_t row = layout.channels * layout.inner;
+  const ColumnSplit split = torch_act::cuda::split_columns(layout, target_blocks, kThreads, 4);
+  if (split.column_blocks * kThreads < row || split.chunks < 1 ||
+      (split.chunks - 1) * split.rows_per_chunk >= layout.outer) {
+    return "bad split: " + std::to_string(split.chunks) + " chunks";
+  }
+  const int64_t numel = layout.outer * row;
+  std::vector<int> visits(numel, 0);
+  std::vector<int> sums(split.chunks * row, 0);
+  for (int64_t block = 0; block < split.blocks(); ++block) {
+    for (int thread = 0; thread < kThreads; ++thread) {
+      ColumnWalk walk(layout, split, block, thread, kThreads);
+      if (!walk.active()) {
+        if (!walk.done()) {
+          return "an inactive thread walks";
+        }
+        continue;
+      }
+      const int64_t sum_index = walk.sum_index();
+      if (sum_index < 0 || sum_index >= split.chunks * row ||
+          (sum_index % row) / layout.inner != walk.channel()) {
+        return "sum entry " + std::to_string(sum_index) + " out of range or channel";
+      }
+      ++sums[sum_index];
+      for (int64_t prev = -1; !walk.done(); walk.next()) {
+        const int64_t offset = walk.offset();
+        if (offset < 0 || offset >= numel || offset <= prev) {
+          return "offset " + std::to_string(offset) + " out of range or order";
+        }
+        if ((offset / layout.inner) % layout.channels != walk.channel()) {
+          return "offset " + std::to_string(offset) + " is not in channel " +
+              std::to_string(walk.channel());
+        }
+        ++visits[offset];
+        prev = offset;
+      }
+    }
+  }
+  for (int64_t i = 0; i < numel; ++i) {
+    if (visits[i] != 1) {
+      return "element " + std::to_string(i) + " visited " + std::to_string(visits[i]) + " times";
+    }
+  }
+  for (int64_t i = 0; i < split.chunks * row; ++i) {
+    if (sums[i] != 1) {
+      return "sum entry " + std::to_string(i) + " written " + std::to_string(sums[i]) + " times";
+    }
+  }
+  if (ColumnWalk(layout, split, 0, 1, kThreads).offset() !=
+      ColumnWalk(layout, split, 0, 0, kThreads).offset() + 1) {
+    return "neighbouring lanes do not read neighbouring elements";
+  }
+  return "";
+}
+
 } // namespace
 
 int main() {
@@ -144,17 +204,20 @@ int main() {
   int failed = 0;
   for (const auto& layout : layouts) {
     for (const int64_t target : target_blocks) {
+      // Every walk that the kernels may take for the layout (launch.h).
       const bool short_rows = layout.channels * layout.inner <= kThreads;
-      for (const bool by_rows : {false, true}) {
-        if (by_rows && !short_rows) {
+      for (const char* walk : {"ChannelWalk", "RowWalk", "ColumnWalk"}) {
+        const std::string name = walk;
+        if ((name == "RowWalk" && !short_rows) || (name == "ColumnWalk" && short_rows)) {
           continue;
         }
-        const std::string error =
-            by_rows ? check_row_walk(layout, target) : check_walk(layout, target);
+        const std::string error = name == "RowWalk" ? check_row_walk(layout, target)
+            : name == "ColumnWalk"                  ? check_column_walk(layout, target)
+                                                    : check_walk(layout, target);
         ++(error.empty() ? passed : failed);
         std::printf(
             "%s  %s outer=%lld channels=%lld inner=%lld target_blocks=%lld%s%s\n",
-            error.empty() ? "PASS" : "FAIL", by_rows ? "RowWalk" : "ChannelWalk",
+            error.empty() ? "PASS" : "FAIL", walk,
             static_cast<long long>(layout.outer), static_cast<long long>(layout.channels),
             static_cast<long long>(layout.inner), static_cast<long long>(target),
             error.empty() ? "" : "  ", error.c_str());

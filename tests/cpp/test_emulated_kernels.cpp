@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,8 @@ std::string at_element(const char* what, int64_t i, T got, double expected) {
 
 // ---------------------------------------------------------------- per channel
 
+std::set<ChannelWalkKind> walks_run;
+
 // Runs the forward and backward kernels over `layout` and compares them with
 // the functor's forward and backward at every element.
 template <class scalar_t, class Act>
@@ -85,6 +88,7 @@ std::string check_per_channel(const ChannelLayout& layout, int multiprocessors, 
   if (!plan_channel_walk(args, layout, multiprocessors)) {
     return "plan_channel_walk refused the layout";
   }
+  walks_run.insert(args.walk);
   const int64_t channels = layout.channels;
   const int64_t numel = layout.outer * channels * layout.inner;
   const auto self = random_values<scalar_t>(numel, 1);
@@ -110,9 +114,8 @@ std::string check_per_channel(const ChannelLayout& layout, int multiprocessors, 
     }
   }
 
-  // One row of sums per block (RowWalk) or per chunk of the channels (ChannelWalk).
-  const int64_t sum_rows = args.short_rows ? args.blocks() : args.blocks() / channels;
-  std::vector<acc_t> block_sums(sum_rows * channels, not_written<acc_t>());
+  const int64_t sum_rows = args.sum_rows(), sum_inner = args.sum_inner();
+  std::vector<acc_t> block_sums(sum_rows * channels * sum_inner, not_written<acc_t>());
   std::fill(out.begin(), out.end(), not_written<scalar_t>());
   args.grad_output = reinterpret_cast<const char*>(grad_output.data());
   args.block_sums = block_sums.data();
@@ -135,7 +138,9 @@ std::string check_per_channel(const ChannelLayout& layout, int multiprocessors, 
   for (int64_t c = 0; c < channels; ++c) {
     double sum = 0;
     for (int64_t r = 0; r < sum_rows; ++r) {
-      sum += block_sums[r * channels + c];
+      for (int64_t k = 0; k < sum_inner; ++k) {
+        sum += block_sums[(r * channels + c) * sum_inner + k];
+      }
     }
     if (!(std::abs(sum - expected_sum[c]) <= tolerance * magnitude[c] + 1e-30)) {
       return "parameter gradient of channel " + std::to_string(c) + ": got " +
@@ -147,8 +152,9 @@ std::string check_per_channel(const ChannelLayout& layout, int multiprocessors, 
 
 // (outer, channels, inner) and the GPU's multiprocessors (a grid of 32 per
 // multiprocessor is the target): per-channel PReLU on (N, C), NCHW (inner =
-// H*W) and NHWC (inner 1) inputs, one value over a whole tensor, rows shorter
-// and longer than a block, odd sizes, one or several chunks per channel.
+// H*W) and NHWC (inner 1) inputs, one value over a whole tensor; every walk:
+// rows that fit a block (RowWalk), long runs of a channel (ChannelWalk),
+// wider rows of short runs (ColumnWalk); odd sizes, one or several chunks.
 struct PerChannelCase {
   ChannelLayout layout;
   int multiprocessors;
@@ -158,7 +164,8 @@ const std::vector<PerChannelCase> kPerChannelCases = {
     {{32, 8, 1}, 1},    {{16, 17, 1}, 1},    {{8, 33, 1}, 1},     {{4, 5, 1}, 1},
     {{4, 3, 49}, 1},    {{196, 3, 1}, 1},    {{4, 3, 4096}, 1},   {{2, 40, 40}, 1},
     {{3, 2, 20001}, 2}, {{1024, 16, 1}, 1},  {{4096, 64, 1}, 1},  {{33, 17, 129}, 1},
-    {{1, 16, 4096}, 1}, {{50, 5, 50}, 1},    {{9000, 1, 1}, 3},
+    {{1, 16, 4096}, 1}, {{50, 5, 50}, 1},    {{9000, 1, 1}, 3},   {{512, 300, 1}, 1},
+    {{7, 100, 3}, 1},   {{3, 1000, 1}, 1},   {{40, 64, 31}, 2},   {{1, 257, 1}, 1},
 };
 
 // Half and bfloat16 load and store differently but share float's math: a
@@ -311,11 +318,7 @@ int main() {
   check_per_channel_cases<double>();
   check_per_channel_cases<c10::Half>();
   check_per_channel_cases<c10::BFloat16>();
-
-  // Many channels of short rows stay on the generic path.
-  PerChannelArgs refused{};
-  report("plan refuses (512, 300)", plan_channel_walk(refused, {512, 300, 1}, 1)
-                                        ? "planned a layout the kernels do not take" : "");
+  report("the cases take all three walks", walks_run.size() == 3 ? "" : "a walk never ran");
 
   check_elementwise_methods<float>();
   check_elementwise_methods<double>();
