@@ -73,9 +73,15 @@ step "benchmark on cuda"
 timeout 300 "$PYTHON" -m torch_act bench --device cuda ${BENCH_ARGS:---repeats 5} \
   --json "$OUT/cuda_bench.json" --markdown "$OUT/cuda_bench.md" >"$OUT/bench.txt" 2>&1
 bench=$?
+# PReLU's wide rows (a weight per each of 768 channels) take another kernel
+# (ColumnWalk) than the grid's (N, 64) inputs (RowWalk).
+timeout 120 "$PYTHON" -m torch_act bench --device cuda --ops prelu --channels 768 \
+  --sizes 16M 64M --repeats 5 --markdown "$OUT/cuda_bench_prelu768.md" >"$OUT/bench_prelu768.txt" 2>&1 ||
+  bench=$?
 
 step "summary"
 echo "self-check exit $selfcheck, tests exit $tests, benchmark exit $bench"
 grep -E "passed|failed" "$OUT/tests.txt" | tail -1
 [ -f "$OUT/cuda_bench.json" ] && "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench.json"
+[ -f "$OUT/cuda_bench_prelu768.md" ] && grep "^| prelu" "$OUT/cuda_bench_prelu768.md"
 [ "$selfcheck" = 0 ] && [ "$tests" = 0 ] && [ "$bench" = 0 ]

@@ -44,7 +44,7 @@ QUICK_CELL = {"cpu": ("64K", "float32"), "cuda": ("16M", "float32")}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64,
           "float16": torch.float16}
 MODES = ("forward", "backward", "train")
-CHANNELS = 64  # inputs are (numel / 64, 64): PReLU gets one weight per channel
+CHANNELS = 64  # inputs are (numel / 64, 64) by default: PReLU gets one weight per channel
 
 
 @dataclass
@@ -104,7 +104,7 @@ class _Native(torch.nn.Module):
         return self.fn(x)
 
 
-def _modules(act: Activation) -> tuple[torch.nn.Module, torch.nn.Module]:
+def _modules(act: Activation, channels: int) -> tuple[torch.nn.Module, torch.nn.Module]:
     kwargs = _kwargs(act)
     ours = getattr(TN, act.module)(**kwargs)
     if act.torch_module is not None:
@@ -112,7 +112,7 @@ def _modules(act: Activation) -> tuple[torch.nn.Module, torch.nn.Module]:
     else:
         native = _Native(lambda x: act.reference(x, **kwargs))
     if act.learnable == "weight":
-        ours, native = TN.PReLU(CHANNELS), torch.nn.PReLU(CHANNELS)
+        ours, native = TN.PReLU(channels), torch.nn.PReLU(channels)
     return ours, native
 
 
@@ -142,7 +142,7 @@ def callables(act: Activation, mode: str, x: torch.Tensor):
             (n_out + n_in + n_in) * elem,
         )
     if mode == "train":
-        ours_m, native_m = _modules(act)
+        ours_m, native_m = _modules(act, x.shape[1])
         ours_m, native_m = ours_m.to(x.device, x.dtype), native_m.to(x.device, x.dtype)
         xg = x.detach().requires_grad_()
         g = torch.randn_like(y)
@@ -168,6 +168,7 @@ def run(
     repeats: int,
     log: Optional[Callable[[str], None]] = print,
     device: str = "cpu",
+    channels: int = CHANNELS,
 ) -> list[Row]:
     rows = []
     acts = [a for a in ACTIVATIONS if a.name in ops]
@@ -183,7 +184,7 @@ def run(
             for size, dtype_name in grid:
                 numel, dtype = SIZES[size], DTYPES[dtype_name]
                 gen = torch.Generator(dev).manual_seed(0)
-                x = (torch.randn(numel // CHANNELS, CHANNELS, generator=gen, device=dev) * 3).to(dtype)
+                x = (torch.randn(numel // channels, channels, generator=gen, device=dev) * 3).to(dtype)
                 copy_s = copy_seconds(x, repeats)
                 copy_gbps = 2 * x.numel() * x.element_size() / copy_s / 1e9
                 for act in acts:
@@ -224,7 +225,7 @@ def _cpu_name() -> str:
     return cpu
 
 
-def environment(device: str = "cpu") -> dict:
+def environment(device: str = "cpu", channels: int = CHANNELS) -> dict:
     env = {"torch": torch.__version__, "torch_act": torch_act.__version__}
     if device == "cuda":
         env.update(
@@ -240,6 +241,8 @@ def environment(device: str = "cpu") -> dict:
             torch_isa=torch.backends.cpu.get_cpu_capability(),
         )
     env.update(python=platform.python_version(), device=device)
+    if channels != CHANNELS:
+        env.update(input_shape=f"(numel / {channels}, {channels})")
     return env
 
 
@@ -259,9 +262,13 @@ def format_row(r: Row) -> str:
 def _environment_line(env: dict) -> str:
     versions = f"torch {env['torch']}, torch_act {env['torch_act']}"
     if env.get("device") == "cuda":
-        return f"{versions}, {env['gpu']} (sm {env['compute_capability']}, CUDA {env['cuda']})"
-    return (f"{versions}, {env['cpu']} ({env['cores']} cores), "
-            f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})")
+        line = f"{versions}, {env['gpu']} (sm {env['compute_capability']}, CUDA {env['cuda']})"
+    else:
+        line = (f"{versions}, {env['cpu']} ({env['cores']} cores), "
+                f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})")
+    if "input_shape" in env:
+        line += f"; inputs {env['input_shape']}"
+    return line
 
 
 def markdown(rows: list[Row], env: dict) -> str:
@@ -315,6 +322,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", default="1,all",
                         help="comma-separated thread counts; 'all' = torch's default (%(default)s); "
                              "ignored on cuda")
+    parser.add_argument("--channels", type=int, default=CHANNELS,
+                        help="inputs are (numel / CHANNELS, CHANNELS); PReLU has a weight "
+                             "per channel (%(default)s)")
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--quick", action="store_true",
                         help="64K float32 (cuda: 16M), all threads, 5 repeats")
@@ -336,11 +346,14 @@ def main(argv=None) -> int:
     if args.quick:
         threads, repeats = [all_threads], min(repeats, 5)
 
-    env = environment(args.device)
+    if args.channels < 1:
+        parser.error("--channels must be positive")
+    env = environment(args.device, args.channels)
     print(markdown([], env), end="")
     sys.stdout.flush()
     rows = run(args.ops, grid, args.modes, sorted(set(threads)), repeats,
-               log=lambda line: print(line, flush=True), device=args.device)
+               log=lambda line: print(line, flush=True), device=args.device,
+               channels=args.channels)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"environment": env, "rows": [asdict(r) for r in rows]}, f, indent=1)
