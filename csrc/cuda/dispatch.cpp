@@ -31,19 +31,8 @@ int multiprocessor_count(c10::DeviceIndex device) {
 
 namespace {
 
-// The launchers of all three methods in one table.
 const LaunchTable& launchers() {
-  static const LaunchTable table = [] {
-    const LaunchTable forward = forward_launchers();
-    const LaunchTable backward = backward_launchers();
-    const LaunchTable double_backward = double_backward_launchers();
-    return LaunchTable::build([&](auto* entry) {
-      using Loops = std::remove_pointer_t<decltype(entry)>;
-      return Loops{
-          forward.get<Loops>().forward, backward.get<Loops>().backward,
-          double_backward.get<Loops>().double_backward};
-    });
-  }();
+  static const LaunchTable table = merged_launchers();
   return table;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <tuple>
+#include <type_traits>
 
 #include <c10/core/ScalarType.h>
 #include <cuda_runtime_api.h>
@@ -44,6 +45,19 @@ using LaunchTable = KernelTableFor<const ElementwiseArgs>;
 LaunchTable forward_launchers();
 LaunchTable backward_launchers();
 LaunchTable double_backward_launchers();
+
+// The launchers of all three methods in one table.
+inline LaunchTable merged_launchers() {
+  const LaunchTable forward = forward_launchers();
+  const LaunchTable backward = backward_launchers();
+  const LaunchTable double_backward = double_backward_launchers();
+  return LaunchTable::build([&](auto* entry) {
+    using Loops = std::remove_pointer_t<decltype(entry)>;
+    return Loops{
+        forward.get<Loops>().forward, backward.get<Loops>().backward,
+        double_backward.get<Loops>().double_backward};
+  });
+}
 
 // Threads per block of the per-channel kernels, and elements each thread
 // keeps in flight.

@@ -1,9 +1,12 @@
 // csrc/cuda's kernels, run on CPU threads by a stand-in CUDA runtime
 // (emulated_cuda/cuda_runtime_api.h), against the same functors evaluated
 // element by element here: the per-channel kernels of PReLU and learnable
-// Swish (per_channel.cu: both walks, the warp-shuffle and shared-memory block
-// sums) and the flat and strided elementwise loops (elementwise.cuh: 128-bit
-// vectors, tails, broadcasts, 32- and 64-bit indexing). Only the math library
+// Swish (per_channel.cu: all three walks, the warp-shuffle and shared-memory
+// block sums), the flat and strided elementwise loops (elementwise.cuh:
+// 128-bit vectors, tails, broadcasts, 32- and 64-bit indexing), and every
+// activation's every method through the merged launch table that the
+// extension dispatches from (forward.cu, backward.cu, double_backward.cu,
+// compiled into this test as C++). Only the math library
 // differs from a GPU's, and the reference uses the same one, so outputs must
 // match exactly; parameter gradients, summed in another order, to a tolerance.
 //
@@ -14,6 +17,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "cuda/per_channel.cu"
@@ -311,6 +316,67 @@ void check_elementwise_methods() {
   check_elementwise<scalar_t, 3, 5>("swish double backward", DoubleBackward<SwishLearnable>{});
 }
 
+// ----------------------------------------------------------- launch table
+
+// An activation with sample hyper-parameters: the k-th number 0.5 + k (so
+// Hardtanh's min is below its max), GELU's approximation "tanh".
+template <class P>
+P sample_value(size_t k) {
+  if constexpr (std::is_same_v<P, std::string_view>) {
+    return "tanh";
+  } else {
+    return static_cast<P>(0.5 + static_cast<double>(k));
+  }
+}
+template <class Act>
+Act sample_activation() {
+  if constexpr (requires { typename Act::Params; }) {
+    using Params = typename Act::Params;
+    return [&]<size_t... K>(std::index_sequence<K...>) {
+      return Act(sample_value<std::tuple_element_t<K, Params>>(K)...);
+    }(std::make_index_sequence<std::tuple_size_v<Params>>{});
+  } else {
+    return Act{};
+  }
+}
+
+// Every activation's every method, looked up in the merged launch table as
+// the extension's dispatch does, on a flat and a strided iteration.
+template <class scalar_t>
+void check_launch_table() {
+  static const LaunchTable table = merged_launchers();
+  const auto check_entry = [&]<class Loops>(const Loops*) {
+    using Act = typename Loops::Activation;
+    const Act act = sample_activation<Act>();
+    const auto check_method = [&]<template <class> class Method>(const char* method) {
+      using Call = MethodCall<Method, Loops>;
+      const auto launcher = table.get<Loops>().*(Method<Act>::template slot<Loops>);
+      const std::string where =
+          std::string(Act::name) + " " + method + " " + type_name<scalar_t>();
+      if (launcher == nullptr) {
+        report(where, "no launcher in the table");
+        return;
+      }
+      const typename Call::Op op{act};
+      Iteration<scalar_t, Call::kOut, Call::kIn> flat(
+          {4097}, std::vector<std::vector<int64_t>>(Call::kOut + Call::kIn, {1}),
+          std::vector<int64_t>(Call::kOut + Call::kIn, 0));
+      launcher(flat.args, act);
+      report(where + " flat", flat.check(op));
+      std::vector<std::vector<int64_t>> transposed(Call::kOut + Call::kIn, {29, 1});
+      transposed[0] = {1, 31};
+      Iteration<scalar_t, Call::kOut, Call::kIn> strided(
+          {31, 29}, transposed, std::vector<int64_t>(Call::kOut + Call::kIn, 0));
+      launcher(strided.args, act);
+      report(where + " strided", strided.check(op));
+    };
+    check_method.template operator()<Forward>("forward");
+    check_method.template operator()<Backward>("backward");
+    check_method.template operator()<DoubleBackward>("double_backward");
+  };
+  std::apply([&](auto&... entry) { (check_entry(&entry), ...); }, table.loops);
+}
+
 } // namespace
 
 int main() {
@@ -324,6 +390,11 @@ int main() {
   check_elementwise_methods<double>();
   check_elementwise_methods<c10::Half>();
   check_elementwise_methods<c10::BFloat16>();
+
+  check_launch_table<float>();
+  check_launch_table<double>();
+  check_launch_table<c10::Half>();
+  check_launch_table<c10::BFloat16>();
 
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
