@@ -6,9 +6,10 @@
 // 128-bit vectors, tails, broadcasts, 32- and 64-bit indexing), and every
 // activation's every method through the merged launch table that the
 // extension dispatches from (forward.cu, backward.cu, double_backward.cu,
-// compiled into this test as C++). Only the math library
-// differs from a GPU's, and the reference uses the same one, so outputs must
-// match exactly; parameter gradients, summed in another order, to a tolerance.
+// compiled into this test as C++). Only the math library differs from a
+// GPU's, and the reference uses the same one, so outputs must match exactly;
+// parameter gradients, summed in another order, to a tolerance. Outputs
+// start as NaN, so an element never written fails.
 //
 // Prints one line per case and finally "N passed, M failed".
 #include <cmath>

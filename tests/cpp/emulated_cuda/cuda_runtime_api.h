@@ -5,11 +5,12 @@
 // TORCH_ACT_EMULATED_CUDA, which makes launch_kernel (elementwise.cuh) call
 // emulated_cuda::launch instead of <<<...>>>.
 //
-// Model: a launch runs its blocks one after another; each block runs its
-// threads as real threads, so a __syncthreads or a shuffle that not every
-// thread of the block (or warp) reaches deadlocks here as it would be
-// undefined there. __shared__ variables become statics, which is right while
-// one block runs at a time. Only what the kernels use is provided.
+// Model: a launch runs its blocks one after another, each block's threads as
+// real threads, so a __syncthreads or a shuffle that a live thread of the
+// block (or warp) skips deadlocks here, as it is undefined on a GPU; threads
+// that have returned no longer count. __shared__ variables become statics,
+// which is right while one block runs at a time. Only what the kernels use
+// is provided.
 #pragma once
 
 #include <barrier>
