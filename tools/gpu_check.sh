@@ -51,22 +51,51 @@ timeout 300 "$PYTHON" -m pytest -q -p no:cacheprovider "${workers[@]}" -k "${TES
   2>&1 | tee "$OUT/tests.txt" | tail -25
 tests=${PIPESTATUS[0]}
 
+# Runs "$PYTHON" -X faulthandler "$@" into the log $1, under gdb where it
+# exists, so that a crash leaves the Python and the C++ stack. (gdb needs the
+# interpreter itself, not a launcher script such as pyenv's shim.)
+run_with_stacks() {
+  local log=$1
+  shift
+  if command -v gdb >/dev/null; then
+    local binary
+    binary=$("$PYTHON" -c 'import sys; print(sys.executable)')
+    timeout 120 gdb -q -batch -ex run -ex bt --args "$binary" -X faulthandler "$@" >"$log" 2>&1
+  else
+    timeout 120 "$PYTHON" -X faulthandler "$@" >"$log" 2>&1
+  fi
+}
+
 # A test that kills its xdist worker leaves only "worker crashed"; rerun up to
-# three such tests alone, with Python's fault handler and (where gdb exists)
-# the C++ stack, into $OUT/crash-*.txt.
+# three such tests alone, into $OUT/crash-*.txt.
 grep -oE "crashed while running '?[^ ']+" "$OUT/tests.txt" | awk '{print $NF}' | tr -d "'" |
   sort -u | head -3 | while read -r test_id; do
     log="$OUT/crash-$(echo "$test_id" | tr -c 'A-Za-z0-9_.-' '_').txt"
     step "rerun alone: $test_id"
-    if command -v gdb >/dev/null; then
-      timeout 120 gdb -q -batch -ex run -ex bt --args "$PYTHON" -X faulthandler -m pytest -q \
-        -p no:cacheprovider -p no:xdist "$test_id" >"$log" 2>&1
-    else
-      timeout 120 "$PYTHON" -X faulthandler -m pytest -q -p no:cacheprovider -p no:xdist \
-        "$test_id" >"$log" 2>&1
-    fi
+    run_with_stacks "$log" -m pytest -q -p no:cacheprovider -p no:xdist "$test_id"
     tail -30 "$log"
   done
+
+# GLU on an odd-length 1-D CUDA input crashed the process on the H200 instead
+# of raising (test_large_parallel[cuda-glu-dim=0-*]); the CPU path raises.
+# One process per (device, implementation), so each outcome shows.
+step "probe: GLU on an odd-length 1-D input"
+for device in cpu cuda; do
+  for impl in native torch_act; do
+    log="$OUT/glu-probe-$device-$impl.txt"
+    run_with_stacks "$log" -c '
+import sys, torch, torch.nn.functional as F, torch_act.functional as TF
+device, impl = sys.argv[1:]
+x = torch.randn(70001, device=device)
+try:
+    (F.glu if impl == "native" else TF.glu)(x, 0)
+    print("PROBE: no error")
+except RuntimeError as error:
+    print("PROBE: raised:", str(error).splitlines()[0])
+' "$device" "$impl"
+    echo "$device $impl: $(grep -m1 -E "PROBE|Fatal Python error|SIG[A-Z]+" "$log" || echo "no result, see $log")"
+  done
+done
 
 step "benchmark on cuda"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
