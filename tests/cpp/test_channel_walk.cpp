@@ -25,6 +25,37 @@ using torch_act::cuda::RowWalk;
 constexpr int kThreads = 256;
 constexpr int64_t kBlockElements = kThreads * 4;
 
+// Walks `walk` to its end, counting each element it visits in `visits`;
+// returns what went wrong where an offset leaves the tensor, steps back, or
+// leaves the walk's channel.
+template <class Walk>
+std::string record_visits(Walk walk, const ChannelLayout& layout, std::vector<int>& visits) {
+  const auto numel = static_cast<int64_t>(visits.size());
+  for (int64_t prev = -1; !walk.done(); walk.next()) {
+    const int64_t offset = walk.offset();
+    if (offset < 0 || offset >= numel || offset <= prev) {
+      return "offset " + std::to_string(offset) + " out of range or order";
+    }
+    if ((offset / layout.inner) % layout.channels != walk.channel()) {
+      return "offset " + std::to_string(offset) + " is not in channel " +
+          std::to_string(walk.channel());
+    }
+    ++visits[offset];
+    prev = offset;
+  }
+  return "";
+}
+
+// Every element visited exactly once.
+std::string check_visited_once(const std::vector<int>& visits) {
+  for (size_t i = 0; i < visits.size(); ++i) {
+    if (visits[i] != 1) {
+      return "element " + std::to_string(i) + " visited " + std::to_string(visits[i]) + " times";
+    }
+  }
+  return "";
+}
+
 // Returns an empty string when the walk is right, else what went wrong.
 std::string check_walk(const ChannelLayout& layout, int64_t target_blocks) {
   const ChannelSplit split = torch_act::cuda::split_channels(layout, target_blocks, kThreads, kBlockElements);
@@ -41,23 +72,13 @@ std::string check_walk(const ChannelLayout& layout, int64_t target_blocks) {
       if (walk.channel() != block % layout.channels) {
         return "block " + std::to_string(block) + " walks the wrong channel";
       }
-      for (; !walk.done(); walk.next()) {
-        const int64_t offset = walk.offset();
-        if (offset < 0 || offset >= numel) {
-          return "offset " + std::to_string(offset) + " out of range";
-        }
-        if ((offset / layout.inner) % layout.channels != walk.channel()) {
-          return "offset " + std::to_string(offset) + " is not in channel " +
-              std::to_string(walk.channel());
-        }
-        ++visits[offset];
+      if (auto error = record_visits(walk, layout, visits); !error.empty()) {
+        return error;
       }
     }
   }
-  for (int64_t i = 0; i < numel; ++i) {
-    if (visits[i] != 1) {
-      return "element " + std::to_string(i) + " visited " + std::to_string(visits[i]) + " times";
-    }
+  if (auto error = check_visited_once(visits); !error.empty()) {
+    return error;
   }
   // Lanes 0 and 1 of block 0 read neighbours when a row holds them both.
   if (layout.inner >= 2) {
@@ -83,25 +104,14 @@ std::string check_row_walk(const ChannelLayout& layout, int64_t target_blocks) {
   std::vector<int> visits(numel, 0);
   for (int64_t block = 0; block < split.blocks; ++block) {
     for (int thread = 0; thread < kThreads; ++thread) {
-      RowWalk walk(layout, split, block, thread);
-      for (int64_t prev = -1; !walk.done(); walk.next()) {
-        const int64_t offset = walk.offset();
-        if (offset < 0 || offset >= numel || offset <= prev) {
-          return "offset " + std::to_string(offset) + " out of range or order";
-        }
-        if ((offset / layout.inner) % layout.channels != walk.channel()) {
-          return "offset " + std::to_string(offset) + " is not in channel " +
-              std::to_string(walk.channel());
-        }
-        ++visits[offset];
-        prev = offset;
+      const RowWalk walk(layout, split, block, thread);
+      if (auto error = record_visits(walk, layout, visits); !error.empty()) {
+        return error;
       }
     }
   }
-  for (int64_t i = 0; i < numel; ++i) {
-    if (visits[i] != 1) {
-      return "element " + std::to_string(i) + " visited " + std::to_string(visits[i]) + " times";
-    }
+  if (auto error = check_visited_once(visits); !error.empty()) {
+    return error;
   }
   std::vector<int> summed(kThreads, 0);
   for (int64_t channel = 0; channel < layout.channels; ++channel) {
@@ -156,24 +166,13 @@ std::string check_column_walk(const ChannelLayout& layout, int64_t target_blocks
         return "sum entry " + std::to_string(sum_index) + " out of range or channel";
       }
       ++sums[sum_index];
-      for (int64_t prev = -1; !walk.done(); walk.next()) {
-        const int64_t offset = walk.offset();
-        if (offset < 0 || offset >= numel || offset <= prev) {
-          return "offset " + std::to_string(offset) + " out of range or order";
-        }
-        if ((offset / layout.inner) % layout.channels != walk.channel()) {
-          return "offset " + std::to_string(offset) + " is not in channel " +
-              std::to_string(walk.channel());
-        }
-        ++visits[offset];
-        prev = offset;
+      if (auto error = record_visits(walk, layout, visits); !error.empty()) {
+        return error;
       }
     }
   }
-  for (int64_t i = 0; i < numel; ++i) {
-    if (visits[i] != 1) {
-      return "element " + std::to_string(i) + " visited " + std::to_string(visits[i]) + " times";
-    }
+  if (auto error = check_visited_once(visits); !error.empty()) {
+    return error;
   }
   for (int64_t i = 0; i < split.chunks * row; ++i) {
     if (sums[i] != 1) {
