@@ -4,12 +4,15 @@
 # test suite and the CUDA benchmark, and print a short table last.
 # Everything is also written under $OUT (default: ./gpu_results).
 #
-#   bash tools/gpu_check.sh            # about 6-8 minutes on one H100/H200
+#   bash tools/gpu_check.sh            # 6-8 minutes on an H200 before the
+#                                      # probe and PReLU steps (about 1 more)
 #
 # Environment: PYTHON (default python3), TORCH_CUDA_ARCH_LIST (default: the
 # GPU's own), TEST_WORKERS (default 8), TEST_FILTER (pytest -k, default
 # "cuda": every CUDA test), SELF_CHECK=0 to skip the self-check, BENCH_ARGS
-# (default "--repeats 5": the full CUDA grid).
+# (default "--repeats 5": the full CUDA grid). TORCH_ACT_CPU_VARIANTS=0
+# skips the AVX2/AVX-512 CPU builds, and BENCH_ARGS="--repeats 3 --sizes 16M"
+# runs a third of the grid, for a shorter run.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON=${PYTHON:-python3}
