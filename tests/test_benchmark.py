@@ -38,6 +38,11 @@ def test_command_line_writes_json_and_markdown(tmp_path):
     assert benchmark.HEADER in text
 
 
-def test_rejects_nonpositive_channels():
+@pytest.mark.parametrize("args, message", [
+    (["--channels", "0"], "must be positive"),
+    (["--sizes", "1K", "--channels", "2048"], "larger than the smallest size"),
+])
+def test_rejects_channels_that_leave_no_input(args, message, capsys):
     with pytest.raises(SystemExit):
-        benchmark.main(["--channels", "0"])
+        benchmark.main(args)
+    assert message in capsys.readouterr().err

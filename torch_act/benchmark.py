@@ -342,12 +342,14 @@ def main(argv=None) -> int:
     if args.sizes or args.dtypes:
         grid = [(s, d) for s in (args.sizes or DEFAULT_SIZES[args.device])
                 for d in (args.dtypes or DEFAULT_DTYPES)]
+    if args.channels < 1:
+        parser.error("--channels must be positive")
+    if any(SIZES[size] < args.channels for size, _ in grid):
+        parser.error("--channels is larger than the smallest size: a tensor would be empty")
     repeats = args.repeats
     if args.quick:
         threads, repeats = [all_threads], min(repeats, 5)
 
-    if args.channels < 1:
-        parser.error("--channels must be positive")
     env = environment(args.device, args.channels)
     print(markdown([], env), end="")
     sys.stdout.flush()
