@@ -235,7 +235,14 @@ struct Iteration {
     return result;
   }
 
-  // Compares every output element with `op` evaluated here.
+  // Runs launch(args), then compares every output element with `op`
+  // evaluated here.
+  template <class Launch, class Op>
+  std::string run_and_check(const Launch& launch, const Op& op) {
+    launch(args);
+    return check(op);
+  }
+
   template <class Op>
   std::string check(const Op& op) const {
     using acc_t = compute_t<scalar_t>;
@@ -258,55 +265,53 @@ struct Iteration {
 // Contiguous 1-D operands, each `first` elements into its storage (0: the
 // flat kernel's aligned vectors; otherwise the strided kernel), inputs
 // listed in `broadcast` one value for every element.
-template <class scalar_t, int kOut, int kIn, class Op>
-std::string check_1d(const Op& op, int64_t n, int64_t first, std::vector<int> broadcast = {}) {
+template <class scalar_t, int kOut, int kIn>
+Iteration<scalar_t, kOut, kIn> contiguous_1d(int64_t n, int64_t first, std::vector<int> broadcast = {}) {
   std::vector<std::vector<int64_t>> strides(kOut + kIn, std::vector<int64_t>{1});
   for (const int t : broadcast) strides[kOut + t] = {0};
-  Iteration<scalar_t, kOut, kIn> iteration({n}, strides, std::vector<int64_t>(kOut + kIn, first));
-  launch_elementwise<kOut, kIn>(iteration.args, op);
-  return iteration.check(op);
+  return {{n}, strides, std::vector<int64_t>(kOut + kIn, first)};
 }
 
-// A transposed 2-D view (the strided kernel), with `index_t` indices.
-template <class scalar_t, int kOut, int kIn, class index_t, class Op>
-std::string check_transposed(const Op& op, int64_t rows, int64_t cols) {
+// A 2-D iteration (the strided kernel): the first output contiguous, the
+// other operands transposed views.
+template <class scalar_t, int kOut, int kIn>
+Iteration<scalar_t, kOut, kIn> transposed_2d(int64_t rows, int64_t cols) {
   std::vector<std::vector<int64_t>> strides(kOut + kIn, std::vector<int64_t>{cols, 1});
-  strides[0] = {1, rows};  // the first output contiguous, the others transposed
-  Iteration<scalar_t, kOut, kIn> iteration(
-      {rows, cols}, strides, std::vector<int64_t>(kOut + kIn, 0));
-  launch_strided<scalar_t, kOut, kIn, index_t>(iteration.args, op);
-  return iteration.check(op);
+  strides[0] = {1, rows};
+  return {{rows, cols}, strides, std::vector<int64_t>(kOut + kIn, 0)};
 }
 
 // A 0-dim iteration: one element, no strides.
-template <class scalar_t, int kOut, int kIn, class Op>
-std::string check_0d(const Op& op) {
-  Iteration<scalar_t, kOut, kIn> iteration(
-      {}, std::vector<std::vector<int64_t>>(kOut + kIn), std::vector<int64_t>(kOut + kIn, 0));
-  launch_elementwise<kOut, kIn>(iteration.args, op);
-  return iteration.check(op);
+template <class scalar_t, int kOut, int kIn>
+Iteration<scalar_t, kOut, kIn> zero_dim() {
+  return {{}, std::vector<std::vector<int64_t>>(kOut + kIn), std::vector<int64_t>(kOut + kIn, 0)};
 }
 
 // Every path of the loops for one functor method with kOut outputs and kIn inputs.
 template <class scalar_t, int kOut, int kIn, class Op>
 void check_elementwise(const std::string& name, const Op& op) {
   const std::string where = name + " " + type_name<scalar_t>();
+  const auto elementwise = [&](const ElementwiseArgs& args) { launch_elementwise<kOut, kIn>(args, op); };
   // Lengths around every vector width and past one block's tile of vectors.
   for (const int64_t n : {1, 2, 3, 7, 8, 9, 31, 33, 4097, 70001}) {
     for (const int64_t first : {0, 1}) {
       report(where + " 1-D n=" + std::to_string(n) + (first ? " misaligned" : " aligned"),
-             check_1d<scalar_t, kOut, kIn>(op, n, first));
+             contiguous_1d<scalar_t, kOut, kIn>(n, first).run_and_check(elementwise, op));
     }
   }
   if constexpr (kIn > 1) {
     report(where + " broadcast last input",
-           check_1d<scalar_t, kOut, kIn>(op, 4097, 0, {kIn - 1}));
+           contiguous_1d<scalar_t, kOut, kIn>(4097, 0, {kIn - 1}).run_and_check(elementwise, op));
   }
   report(where + " transposed, 32-bit index",
-         check_transposed<scalar_t, kOut, kIn, uint32_t>(op, 37, 61));
+         transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
+             [&](const ElementwiseArgs& args) { launch_strided<scalar_t, kOut, kIn, uint32_t>(args, op); },
+             op));
   report(where + " transposed, 64-bit index",
-         check_transposed<scalar_t, kOut, kIn, int64_t>(op, 37, 61));
-  report(where + " 0-dim", check_0d<scalar_t, kOut, kIn>(op));
+         transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
+             [&](const ElementwiseArgs& args) { launch_strided<scalar_t, kOut, kIn, int64_t>(args, op); },
+             op));
+  report(where + " 0-dim", zero_dim<scalar_t, kOut, kIn>().run_and_check(elementwise, op));
 }
 
 template <class scalar_t>
@@ -359,17 +364,11 @@ void check_launch_table() {
         return;
       }
       const typename Call::Op op{act};
-      Iteration<scalar_t, Call::kOut, Call::kIn> flat(
-          {4097}, std::vector<std::vector<int64_t>>(Call::kOut + Call::kIn, {1}),
-          std::vector<int64_t>(Call::kOut + Call::kIn, 0));
-      launcher(flat.args, act);
-      report(where + " flat", flat.check(op));
-      std::vector<std::vector<int64_t>> transposed(Call::kOut + Call::kIn, {29, 1});
-      transposed[0] = {1, 31};
-      Iteration<scalar_t, Call::kOut, Call::kIn> strided(
-          {31, 29}, transposed, std::vector<int64_t>(Call::kOut + Call::kIn, 0));
-      launcher(strided.args, act);
-      report(where + " strided", strided.check(op));
+      const auto launch = [&](const ElementwiseArgs& args) { launcher(args, act); };
+      report(where + " flat",
+             contiguous_1d<scalar_t, Call::kOut, Call::kIn>(4097, 0).run_and_check(launch, op));
+      report(where + " strided",
+             transposed_2d<scalar_t, Call::kOut, Call::kIn>(31, 29).run_and_check(launch, op));
     };
     check_method.template operator()<Forward>("forward");
     check_method.template operator()<Backward>("backward");
