@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch_act.functional as TF
+from torch_act._spec import BY_NAME
 
 from cases import (
     CASES, CASE_IDS, DEVICES, FLOAT_DTYPES, LAYOUTS, REDUCED, TOLERANCE, expected_forward,
@@ -136,13 +137,10 @@ def test_param_gradient_layouts(device, kind, layout, dtype):
         grad_out = grad_out.contiguous(memory_format=torch.channels_last)
     n_param = shape[1] if kind == "prelu-channels" else 1
     param = (torch.rand(n_param, generator=gen) + 0.25).to(dtype)
-    if kind == "swish-beta":
+    op = "swish" if kind == "swish-beta" else "prelu"
+    if op == "swish":
         param = param.reshape(())
-        reference = lambda x, beta: x * torch.sigmoid(beta * x)  # noqa: E731
-        ours = TF.swish
-    else:
-        reference = torch.nn.functional.prelu
-        ours = TF.prelu
+    reference, ours = BY_NAME[op].reference, getattr(TF, op)
 
     def grads(fn, x, param, grad_out):
         x = x.detach().requires_grad_()
