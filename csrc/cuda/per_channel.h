@@ -97,7 +97,9 @@ bool per_channel_backward(
   args->block_sums = block_sums.data_ptr();
   per_channel_launchers_of<Act>().backward(*args, act);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  grad_param.copy_(block_sums.sum({0, 2}).view(grad_param.sizes()));
+  // The dims spelled as IntArrayRef: torch 2.11's headers find `{0, 2}`
+  // ambiguous between sum's int and Dimname overloads.
+  grad_param.copy_(block_sums.sum(at::IntArrayRef{0, 2}).view(grad_param.sizes()));
   return true;
 }
 
