@@ -112,9 +112,11 @@ struct ParamKernels {
 #if defined(TORCH_ACT_WITH_CUDA)
     // A per-channel parameter would send the general loops down their
     // strided path; one value broadcasts within their flat path already.
-    if (self.is_cuda() && param.numel() > 1 && view.sizes() != self.sizes() &&
-        cuda::per_channel_forward(self, param, out, Act{})) {
-      return out;
+    if constexpr (cuda::listed_in<Act>(cuda::PerChannelActivations{})) {
+      if (self.is_cuda() && param.numel() > 1 && view.sizes() != self.sizes() &&
+          cuda::per_channel_forward(self, param, out, Act{})) {
+        return out;
+      }
     }
 #endif
     auto iter = make_iter({out}, self, view);
@@ -135,9 +137,11 @@ struct ParamKernels {
 #if defined(TORCH_ACT_WITH_CUDA)
     // On the GPU a broadcast parameter's gradient is summed per channel in
     // the same pass, not through a per-element buffer.
-    if (self.is_cuda() && view.sizes() != self.sizes() &&
-        cuda::per_channel_backward(grad_output, self, param, grad_input, grad_param, Act{})) {
-      return {grad_input, grad_param};
+    if constexpr (cuda::listed_in<Act>(cuda::PerChannelActivations{})) {
+      if (self.is_cuda() && view.sizes() != self.sizes() &&
+          cuda::per_channel_backward(grad_output, self, param, grad_input, grad_param, Act{})) {
+        return {grad_input, grad_param};
+      }
     }
 #endif
     at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);

@@ -198,7 +198,7 @@ PerChannelTableFor<TypeList<Param...>> table_for(TypeList<Param...>) {
 } // namespace
 
 PerChannelTable per_channel_launchers() {
-  return table_for(ParamActivations{});
+  return table_for(PerChannelActivations{});
 }
 
 } // namespace cuda
