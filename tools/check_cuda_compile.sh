@@ -13,7 +13,11 @@ read -r -a torch_includes < <(python -c \
   'import torch.utils.cpp_extension as c; print(" ".join("-I" + p for p in c.include_paths()))')
 cuda_include=$(dirname "$(dirname "$(command -v "$NVCC")")")/include
 [ -f "$cuda_include/cuda_runtime_api.h" ] || cuda_include=/usr/local/cuda/include
-std=$(python -c 'import torch; print("c++20" if tuple(map(int, torch.__version__.split(".")[:2])) >= (2, 10) else "c++17")')
+# The C++ standard torch's BuildExtension passes (C++17 up to torch 2.11,
+# C++20 in 2.13), read from its source, since no API reports it.
+std=$(python -c 'import inspect, re, torch.utils.cpp_extension as c
+m = re.search(r"cpp_flag_prefix \+ .(c\+\+\d+)", inspect.getsource(c))
+print(m.group(1) if m else "c++17")')
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
