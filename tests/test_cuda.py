@@ -3,6 +3,8 @@ CUDA graphs, and 64-bit indexing. The table-driven suites (parity, gradcheck,
 opcheck, compile, in-place) run on CUDA through their `device` parameter."""
 import copy
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -110,6 +112,51 @@ def test_module_on_cuda_matches_torch():
     torch.testing.assert_close(out_a, out_b)
     for a, b in zip(grads_a, grads_b):
         torch.testing.assert_close(a, b)
+
+
+# TORCH_ACT_CUDA_GRID is read once per process, so each grid runs in a child:
+# GELU forward and backward on a flat (contiguous) and a strided (every other
+# element) input, results saved for the parent.
+GRID_CHILD = """
+import sys, torch, torch_act.functional as TF
+x = torch.load(sys.argv[1]).cuda()
+results = {}
+for name, view in {"flat": x, "strided": x[::2]}.items():
+    view = view.detach().requires_grad_()
+    out = TF.gelu(view)
+    out.backward(torch.ones_like(out))
+    results[name] = (out.detach().cpu(), view.grad.cpu())
+torch.save(results, sys.argv[2])
+"""
+
+
+def run_with_grid(grid, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TORCH_ACT_CUDA_GRID"}
+    if grid is not None:
+        env["TORCH_ACT_CUDA_GRID"] = grid
+    results = tmp_path / f"{grid}.pt"
+    child = subprocess.run(
+        [sys.executable, "-c", GRID_CHILD, str(tmp_path / "x.pt"), str(results)],
+        env=env, capture_output=True, text=True,
+    )
+    return child, results
+
+
+def test_grid_choice(tmp_path):
+    """TORCH_ACT_CUDA_GRID=per_tile (a block per tile of work) gives the
+    default grid's results bit for bit, on the flat and the strided kernel;
+    any other value is refused with an error that names the variable."""
+    torch.save(torch.randn((1 << 22) + 3) * 3, tmp_path / "x.pt")
+    outcomes = {}
+    for grid in (None, "per_tile"):
+        child, results = run_with_grid(grid, tmp_path)
+        assert child.returncode == 0, child.stderr
+        outcomes[grid] = torch.load(results)
+    for name, (out, grad) in outcomes[None].items():
+        per_tile_out, per_tile_grad = outcomes["per_tile"][name]
+        assert torch.equal(out, per_tile_out) and torch.equal(grad, per_tile_grad), name
+    child, _ = run_with_grid("bogus", tmp_path)
+    assert child.returncode != 0 and "TORCH_ACT_CUDA_GRID" in child.stderr
 
 
 @pytest.mark.skipif(

@@ -2,6 +2,8 @@
 // the plain launch description of launch.h and calls the activation's
 // launcher (forward.cu, backward.cu, double_backward.cu) on the current
 // stream of the tensors' device.
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <c10/cuda/CUDAException.h>
@@ -30,6 +32,21 @@ int multiprocessor_count(c10::DeviceIndex device) {
 }
 
 namespace {
+
+// TORCH_ACT_CUDA_GRID=per_tile launches a block per tile of work instead of
+// the default `resident` grid (launch.h, GridSize): for A/B timing on a GPU.
+// Read once per process.
+GridSize grid_size() {
+  static const GridSize size = [] {
+    const char* value = std::getenv("TORCH_ACT_CUDA_GRID");
+    const std::string choice = value == nullptr ? "resident" : value;
+    TORCH_CHECK(
+        choice == "resident" || choice == "per_tile",
+        "TORCH_ACT_CUDA_GRID: expected 'resident' or 'per_tile', got '", choice, "'");
+    return choice == "per_tile" ? GridSize::kPerTile : GridSize::kResident;
+  }();
+  return size;
+}
 
 const LaunchTable& launchers() {
   static const LaunchTable table = merged_launchers();
@@ -61,6 +78,7 @@ void launch(at::TensorIteratorBase& iter, const Act& act, Launcher launcher) {
   }
   args.dtype = iter.dtype(0);
   args.multiprocessors = multiprocessor_count(iter.device().index());
+  args.grid_size = grid_size();
   args.stream = c10::cuda::getCurrentCUDAStream().stream();
   launcher(args, act);
   C10_CUDA_KERNEL_LAUNCH_CHECK();

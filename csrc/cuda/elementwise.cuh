@@ -10,7 +10,8 @@
 //  - flat: every operand is contiguous (or, for an input, one broadcast
 //    value) and 16-byte aligned: 128-bit loads and stores, 16 elements in
 //    flight per thread, each block walking whole tiles (grid-stride, the grid
-//    sized to what the GPU holds resident), 64-bit indices;
+//    sized to what the GPU holds resident, or a block per tile: GridSize),
+//    64-bit indices;
 //  - strided: anything else (any strides, broadcasts, misaligned views):
 //    per-element offsets from the sizes and byte strides, with 32-bit index
 //    arithmetic (division by multiply-high) whenever the element count allows.
@@ -287,6 +288,13 @@ int64_t resident_blocks(int multiprocessors) {
   return static_cast<int64_t>(per_multiprocessor) * multiprocessors;
 }
 
+// The grid for `tiles` tiles of work: capped at the blocks the GPU holds at
+// once under GridSize::kResident, and always at what a launch may hold.
+inline int64_t grid_blocks(int64_t tiles, int64_t resident, GridSize size) {
+  const int64_t blocks = size == GridSize::kResident ? std::min(tiles, resident) : tiles;
+  return std::clamp<int64_t>(blocks, 1, std::numeric_limits<int32_t>::max());
+}
+
 template <class scalar_t, int kOut, int kIn, class index_t, class Op>
 void launch_strided(const ElementwiseArgs& args, const Op& op) {
   StridedOperands<kOut + kIn, index_t> operands;
@@ -300,9 +308,10 @@ void launch_strided(const ElementwiseArgs& args, const Op& op) {
       operands.strides[d][t] = args.strides[d][t];
     }
   }
-  const int64_t blocks = std::min(
+  const int64_t blocks = grid_blocks(
       (args.numel + kThreads - 1) / kThreads,
-      resident_blocks<strided_kernel<scalar_t, kOut, kIn, index_t, Op>>(args.multiprocessors));
+      resident_blocks<strided_kernel<scalar_t, kOut, kIn, index_t, Op>>(args.multiprocessors),
+      args.grid_size);
   launch_kernel(
       &strided_kernel<scalar_t, kOut, kIn, index_t, Op>, blocks, kThreads, args.stream, operands,
       static_cast<index_t>(args.numel), op);
@@ -316,9 +325,10 @@ void launch_typed(const ElementwiseArgs& args, const Op& op) {
   if (as_flat<scalar_t, kOut, kIn>(args, flat)) {
     constexpr int64_t kPerBlock =
         int64_t{kThreads} * kVectorsPerThread<scalar_t> * Vector16<scalar_t>::kSize;
-    const int64_t blocks = std::max<int64_t>(1, std::min(
+    const int64_t blocks = grid_blocks(
         (args.numel + kPerBlock - 1) / kPerBlock,
-        resident_blocks<flat_kernel<scalar_t, kOut, kIn, Op>>(args.multiprocessors)));
+        resident_blocks<flat_kernel<scalar_t, kOut, kIn, Op>>(args.multiprocessors),
+        args.grid_size);
     launch_kernel(
         &flat_kernel<scalar_t, kOut, kIn, Op>, blocks, kThreads, args.stream, flat, args.numel, op);
   } else if (args.numel <= std::numeric_limits<int32_t>::max()) {

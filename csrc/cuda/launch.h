@@ -23,6 +23,15 @@ constexpr int kMaxOperands = 8;
 // TensorIterator's dims after coalescing; ATen's CUDA kernels take as many.
 constexpr int kMaxDims = 25;
 
+// How many blocks an elementwise kernel launches. Either way every element
+// is covered (the kernels loop over the grid). Which is faster is for a GPU
+// run to tell (the last H200 run left cheap float32 ops at 0.86-0.95x
+// native), so it is chosen at run time: TORCH_ACT_CUDA_GRID (dispatch.cpp).
+enum class GridSize {
+  kResident,  // no more blocks than the GPU holds at once, each walking several tiles
+  kPerTile,   // a block per tile, as ATen's own loops launch; the hardware spreads them
+};
+
 // One TensorIterator, flattened: operands outputs first, then inputs, all of
 // one dtype; dim 0 is the fastest-moving one; strides are in bytes.
 struct ElementwiseArgs {
@@ -33,6 +42,7 @@ struct ElementwiseArgs {
   int64_t strides[kMaxDims][kMaxOperands];
   c10::ScalarType dtype;
   int multiprocessors;  // of the device the launch runs on
+  GridSize grid_size;
   cudaStream_t stream;
 };
 

@@ -303,6 +303,14 @@ void check_elementwise(const std::string& name, const Op& op) {
     report(where + " broadcast last input",
            contiguous_1d<scalar_t, kOut, kIn>(4097, 0, {kIn - 1}).run_and_check(elementwise, op));
   }
+  // A block per tile (GridSize::kPerTile): more blocks than the emulated GPU
+  // holds at once (2), the flat kernel's and the strided kernel's.
+  const auto per_tile = [&](const std::string& what, Iteration<scalar_t, kOut, kIn>&& iteration) {
+    iteration.args.grid_size = GridSize::kPerTile;
+    report(where + " " + what + ", a block per tile", iteration.run_and_check(elementwise, op));
+  };
+  per_tile("1-D n=70001", contiguous_1d<scalar_t, kOut, kIn>(70001, 0));
+  per_tile("transposed", transposed_2d<scalar_t, kOut, kIn>(37, 61));
   report(where + " transposed, 32-bit index",
          transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
              [&](const ElementwiseArgs& args) { launch_strided<scalar_t, kOut, kIn, uint32_t>(args, op); },
@@ -379,7 +387,24 @@ void check_launch_table() {
 
 } // namespace
 
+// The grid of either GridSize: whole tiles or the resident cap, at least one
+// block, never more than a launch may hold.
+void check_grid_sizes() {
+  const auto expect = [](const char* what, int64_t got, int64_t expected) {
+    report(std::string("grid_blocks: ") + what,
+           got == expected ? "" : "got " + std::to_string(got) + ", expected " + std::to_string(expected));
+  };
+  constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
+  expect("resident caps", grid_blocks(18, 2, GridSize::kResident), 2);
+  expect("resident, fewer tiles", grid_blocks(1, 2, GridSize::kResident), 1);
+  expect("a block per tile", grid_blocks(18, 2, GridSize::kPerTile), 18);
+  expect("at least one block", grid_blocks(0, 2, GridSize::kPerTile), 1);
+  expect("at most a launch's", grid_blocks(kMaxGrid + 5, 2, GridSize::kPerTile), kMaxGrid);
+}
+
 int main() {
+  check_grid_sizes();
+
   check_per_channel_cases<float>();
   check_per_channel_cases<double>();
   check_per_channel_cases<c10::Half>();
