@@ -46,3 +46,13 @@ def test_rejects_channels_that_leave_no_input(args, message, capsys):
     with pytest.raises(SystemExit):
         benchmark.main(args)
     assert message in capsys.readouterr().err
+
+
+def test_cuda_environment_line_names_a_non_default_grid():
+    """A CUDA table says when its kernels ran with TORCH_ACT_CUDA_GRID set, so
+    an A/B pair of tables cannot be mistaken for each other."""
+    env = {"torch": "2.11.0", "torch_act": "0.1.0", "device": "cuda", "gpu": "GPU",
+           "compute_capability": "9.0", "cuda": "13.0"}
+    assert "TORCH_ACT_CUDA_GRID" not in benchmark.markdown([], env)
+    first_line = benchmark.markdown([], {**env, "cuda_grid": "per_tile"}).splitlines()[0]
+    assert first_line.endswith("; TORCH_ACT_CUDA_GRID=per_tile")

@@ -5,7 +5,7 @@
 # Everything is also written under $OUT (default: ./gpu_results).
 #
 #   bash tools/gpu_check.sh            # 6-8 minutes on an H200 before the
-#                                      # probe and PReLU steps (about 1 more)
+#                                      # probe, PReLU and grid steps (1-2 more)
 #
 # Environment: PYTHON (default python3), TORCH_CUDA_ARCH_LIST (default: the
 # GPU's own), TEST_WORKERS (default 8), TEST_FILTER (pytest -k, default
@@ -111,9 +111,22 @@ timeout 120 "$PYTHON" -m torch_act bench --device cuda --ops prelu --channels 76
   --sizes 16M 64M --repeats 5 --markdown "$OUT/cuda_bench_prelu768.md" >"$OUT/bench_prelu768.txt" 2>&1 ||
   bench=$?
 
+# The CUDA loops' grid (csrc/cuda/launch.h, GridSize): the default resident
+# grid against a block per tile, on cheap ops where the last H200 run trailed
+# native. Each run times native torch beside ours in its own process.
+for grid in resident per_tile; do
+  TORCH_ACT_CUDA_GRID=$grid timeout 120 "$PYTHON" -m torch_act bench --device cuda \
+    --ops relu sigmoid silu gelu --sizes 16M 64M --modes forward backward --repeats 5 \
+    --json "$OUT/cuda_bench_grid_$grid.json" >"$OUT/bench_grid_$grid.txt" 2>&1 || bench=$?
+done
+
 step "summary"
 echo "self-check exit $selfcheck, tests exit $tests, benchmark exit $bench"
 grep -E "passed|failed" "$OUT/tests.txt" | tail -1
 [ -f "$OUT/cuda_bench.json" ] && "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench.json"
 [ -f "$OUT/cuda_bench_prelu768.md" ] && grep "^| prelu" "$OUT/cuda_bench_prelu768.md"
+for grid in resident per_tile; do
+  [ -f "$OUT/cuda_bench_grid_$grid.json" ] && echo "TORCH_ACT_CUDA_GRID=$grid" &&
+    "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench_grid_$grid.json"
+done
 [ "$selfcheck" = 0 ] && [ "$tests" = 0 ] && [ "$bench" = 0 ]

@@ -233,6 +233,10 @@ def environment(device: str = "cpu", channels: int = CHANNELS) -> dict:
             compute_capability="%d.%d" % torch.cuda.get_device_capability(),
             cuda=torch.version.cuda,
         )
+        # The CUDA loops' grid choice (csrc/cuda/launch.h, GridSize), when not the default.
+        grid = os.environ.get("TORCH_ACT_CUDA_GRID", "resident")
+        if grid != "resident":
+            env.update(cuda_grid=grid)
     else:
         env.update(
             cpu=_cpu_name(),
@@ -263,6 +267,8 @@ def _environment_line(env: dict) -> str:
     versions = f"torch {env['torch']}, torch_act {env['torch_act']}"
     if env.get("device") == "cuda":
         line = f"{versions}, {env['gpu']} (sm {env['compute_capability']}, CUDA {env['cuda']})"
+        if "cuda_grid" in env:
+            line += f"; TORCH_ACT_CUDA_GRID={env['cuda_grid']}"
     else:
         line = (f"{versions}, {env['cpu']} ({env['cores']} cores), "
                 f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})")
