@@ -10,9 +10,9 @@
 # Environment: PYTHON (default python3), TORCH_CUDA_ARCH_LIST (default: the
 # GPU's own), TEST_WORKERS (default 8), TEST_FILTER (pytest -k, default
 # "cuda": every CUDA test), SELF_CHECK=0 to skip the self-check, BENCH_ARGS
-# (default "--repeats 5": the full CUDA grid). TORCH_ACT_CPU_VARIANTS=0
-# skips the AVX2/AVX-512 CPU builds, and BENCH_ARGS="--repeats 3 --sizes 16M"
-# runs a third of the grid, for a shorter run.
+# (default "--repeats 5": the full CUDA grid; "--repeats 3 --sizes 16M" runs
+# a third of it, for a shorter run). The build skips the AVX2/AVX-512 copies
+# of the CPU kernels unless TORCH_ACT_CPU_VARIANTS=1: only CUDA is checked.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON=${PYTHON:-python3}
@@ -30,7 +30,8 @@ if [ -z "${TORCH_CUDA_ARCH_LIST:-}" ]; then
   TORCH_CUDA_ARCH_LIST=$("$PYTHON" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())')
 fi
 export TORCH_CUDA_ARCH_LIST
-if ! TORCH_ACT_CUDA=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" setup.py build_ext --inplace \
+if ! TORCH_ACT_CUDA=1 TORCH_ACT_CPU_VARIANTS=${TORCH_ACT_CPU_VARIANTS:-0} \
+    MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" setup.py build_ext --inplace \
     >"$OUT/build.log" 2>&1; then
   grep -E "error|Error" "$OUT/build.log" | head -40
   echo "BUILD FAILED (log: $OUT/build.log)"
