@@ -39,12 +39,16 @@ TORCH_ACT_SCALAR_UNARY(erf)
 TORCH_ACT_HD inline float abs(float x) { return ::fabsf(x); }
 TORCH_ACT_HD inline double abs(double x) { return ::fabs(x); }
 
-// clamp_below(x, lo) and clamp_to(x, lo, hi): torch's clamp_min and clamp, NaN
-// propagated. Named apart from at::vec::clamp_min/clamp, which argument-dependent
-// lookup would otherwise make ambiguous for vectors.
+// clamp_below(x, lo) and clamp_to(x, lo, hi): torch's clamp_min and clamp, a
+// NaN in x (or, for clamp_to, in a bound) propagated. Named apart from
+// at::vec::clamp_min/clamp, which argument-dependent lookup would otherwise
+// make ambiguous for vectors.
 #define TORCH_ACT_SCALAR_CLAMP(T)                                                     \
   TORCH_ACT_HD inline T clamp_below(T x, T lo) { return x < lo ? lo : x; }              \
-  TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) { return x < lo ? lo : (x > hi ? hi : x); }
+  TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) {                                     \
+    const T y = (x < lo || lo != lo) ? lo : x;                                            \
+    return (y > hi || hi != hi) ? hi : y;                                                 \
+  }
 TORCH_ACT_SCALAR_CLAMP(float)
 TORCH_ACT_SCALAR_CLAMP(double)
 #undef TORCH_ACT_SCALAR_CLAMP

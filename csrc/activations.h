@@ -15,6 +15,11 @@
 //   double_backward(gg,g,s) gg * g * d f'(x) / d s  (the backward's derivative
 //                           w.r.t. the saved tensor; its derivative w.r.t. g is
 //                           the backward itself, since it is linear in g)
+//   InplaceGradient         (optional) the functor whose backward the in-place
+//                           op's node runs, when the in-place op saves the
+//                           output but the out-of-place op saves the input
+//   backward_only           (optional) true for such a functor: it has no
+//                           forward ops, only <name>_backward and _double_backward
 //
 // Activations with a learnable parameter tensor p broadcast against x (PReLU's
 // weight, Swish's beta) provide forward(x, p), backward(g, x, p) -> {gx, gp}
@@ -124,23 +129,47 @@ struct LeakyRelu {
 };
 
 // ----------------------------------------------------------------- ELU, SELU
-// Both save the output: for x <= 0, f'(x) = y + alpha*scale, so the input can
-// be freed. That needs alpha >= 0 (y must keep x's sign); autograd.cpp checks.
+// Out of place both save the input, as torch does: from the output, f'(x) for
+// x <= 0 would be y + alpha*scale, which loses every digit once y rounds to
+// -alpha*scale (x below about -17 in float32, -6 in bfloat16, and from -4 on
+// most of them). In place the input is overwritten, so elu_ and selu_ save the
+// output (the op's result, as torch does) and their node runs EluResult's and
+// SeluResult's backward ops, below.
+struct EluResult;
+struct SeluResult;
 
 struct Elu {
   static constexpr const char* name = "elu";
   static constexpr const char* schema_params = "float alpha=1.0";
   using Params = std::tuple<double>;
-  static constexpr Saved saved = Saved::Output;
+  static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = true;
+  using InplaceGradient = EluResult;
 
   double alpha;
   explicit Elu(double alpha) : alpha(alpha) {}
-  bool output_determines_gradient() const { return alpha >= 0; }
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return where(x <= T(0), T(alpha) * expm1(x), x);
   }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(0), g * T(alpha) * exp(x), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return where(x <= T(0), gg * g * T(alpha) * exp(x), T(0));
+  }
+};
+
+// elu_result_backward: ELU's gradient from its output, for elu_. For x <= 0,
+// f'(x) = y + alpha. That needs alpha >= 0 (y must keep x's sign); autograd.cpp checks.
+struct EluResult : Elu {
+  static constexpr const char* name = "elu_result";
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+  static constexpr bool backward_only = true;
+  using Elu::Elu;
+  bool output_determines_gradient() const { return alpha >= 0; }
+
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
     return where(y <= T(0), g * (y + T(alpha)), g);
   }
@@ -156,12 +185,28 @@ struct Selu {
   static constexpr const char* name = "selu";
   static constexpr const char* schema_params = "";
   using Params = std::tuple<>;
-  static constexpr Saved saved = Saved::Output;
+  static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = true;
+  using InplaceGradient = SeluResult;
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return where(x <= T(0), T(kScale * kAlpha) * expm1(x), T(kScale) * x);
   }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(0), g * T(kScale * kAlpha) * exp(x), g * T(kScale));
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return where(x <= T(0), gg * g * T(kScale * kAlpha) * exp(x), T(0));
+  }
+};
+
+// selu_result_backward: SELU's gradient from its output, for selu_.
+struct SeluResult : Selu {
+  static constexpr const char* name = "selu_result";
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+  static constexpr bool backward_only = true;
+
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
     return where(y <= T(0), g * (y + T(kScale * kAlpha)), g * T(kScale));
   }
@@ -175,18 +220,21 @@ struct Selu {
 //   df/dx = s + b x q          df/db = x^2 q
 //   d2f/dx2 = b q r            d2f/dxdb = x q r          d2f/db2 = x^3 q (1-2s)
 // SiLU is b = 1; Swish has b fixed (a float) or learnable (a tensor).
+// Every product starts with x q: q underflows to 0 long before x, so a huge
+// finite x gives x q = 0 where b x or x^2 would first overflow to inf (and
+// inf * 0 = NaN, where torch's composite x * sigmoid(b x) is finite).
 struct SwishMath {
   template <class T> TORCH_ACT_HD static T forward(T x, T b) {
     return x / (T(1) + exp(T(0) - b * x));
   }
   template <class T> TORCH_ACT_HD static T dfdx(T x, T b) {
     T s = sigmoid_of(b * x);
-    return s + b * x * s * (T(1) - s);
+    return s + b * (x * (s * (T(1) - s)));
   }
   template <class T> TORCH_ACT_HD static T d2fdx2(T x, T b) {
     T s = sigmoid_of(b * x);
     T q = s * (T(1) - s);
-    return b * q * (T(2) + b * x * (T(1) - T(2) * s));
+    return b * (T(2) * q + b * (x * q) * (T(1) - T(2) * s));
   }
   // All five derivatives at once, sharing one sigmoid.
   template <class T>
@@ -194,13 +242,14 @@ struct SwishMath {
       T x, T b, T& fx, T& fb, T& fxx, T& fxb, T& fbb) {
     T s = sigmoid_of(b * x);
     T q = s * (T(1) - s);
+    T xq = x * q;
     T one_minus_2s = T(1) - T(2) * s;
-    T qr = q * (T(2) + b * x * one_minus_2s);
-    fx = s + b * x * q;
-    fb = x * x * q;
+    T qr = T(2) * q + b * xq * one_minus_2s;  // q r
+    fx = s + b * xq;
+    fb = x * xq;
     fxx = b * qr;
-    fxb = x * qr;
-    fbb = x * x * x * q * one_minus_2s;
+    fxb = T(2) * xq + b * (x * xq) * one_minus_2s;  // x q r
+    fbb = x * (x * xq) * one_minus_2s;
   }
 };
 
@@ -290,15 +339,17 @@ struct Gelu {
 };
 
 // --------------------------------------------------------------------- CELU
-// f = x if x > 0 else alpha (exp(x/alpha) - 1). For x <= 0 the output keeps
-// the sign of alpha * (exp(x/alpha) - 1) <= 0 for either sign of alpha, so
-// the output decides the branch, and f'(x) = exp(x/alpha) = y/alpha + 1.
+// f = x if x > 0 else alpha (exp(x/alpha) - 1), f'(x) = exp(x/alpha) for x <= 0.
+// Saved like ELU: the input out of place, the output in place (CeluResult).
+struct CeluResult;
+
 struct Celu {
   static constexpr const char* name = "celu";
   static constexpr const char* schema_params = "float alpha=1.0";
   using Params = std::tuple<double>;
-  static constexpr Saved saved = Saved::Output;
+  static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = true;
+  using InplaceGradient = CeluResult;
 
   double alpha;
   explicit Celu(double alpha) : alpha(alpha) {
@@ -308,6 +359,24 @@ struct Celu {
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return where(x <= T(0), T(alpha) * expm1(x * T(1.0 / alpha)), x);
   }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return where(x <= T(0), g * exp(x * T(1.0 / alpha)), g);
+  }
+  template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
+    return where(x <= T(0), gg * g * T(1.0 / alpha) * exp(x * T(1.0 / alpha)), T(0));
+  }
+};
+
+// celu_result_backward: CELU's gradient from its output, for celu_. For x <= 0
+// the output keeps the sign of alpha (exp(x/alpha) - 1) <= 0 for either sign
+// of alpha, so the output decides the branch, and f'(x) = y/alpha + 1.
+struct CeluResult : Celu {
+  static constexpr const char* name = "celu_result";
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+  static constexpr bool backward_only = true;
+  using Celu::Celu;
+
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
     return where(y <= T(0), g * (y * T(1.0 / alpha) + T(1)), g);
   }
@@ -352,9 +421,8 @@ struct Softplus {
   static constexpr bool has_inplace = false;
 
   double beta, threshold;
-  Softplus(double beta, double threshold) : beta(beta), threshold(threshold) {
-    TORCH_CHECK(beta != 0, "torch_act.softplus: beta must not be 0 (it divides the output)");
-  }
+  // beta = 0 is accepted, as torch does (the output is inf).
+  Softplus(double beta, double threshold) : beta(beta), threshold(threshold) {}
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
     T bx = x * T(beta);
@@ -441,17 +509,20 @@ struct Hardtanh {
   static constexpr bool has_inplace = true;
 
   double min_val, max_val;
+  // As torch: min_val > max_val is refused, a NaN bound is accepted (and
+  // makes every output NaN, as clamp does).
   Hardtanh(double min_val, double max_val) : min_val(min_val), max_val(max_val) {
     TORCH_CHECK(
-        min_val <= max_val, "torch_act.hardtanh: min_val (", min_val,
+        !(min_val > max_val), "torch_act.hardtanh: min_val (", min_val,
         ") must not exceed max_val (", max_val, ")");
   }
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return clamp_to(x, T(min_val), T(max_val));
   }
+  // torch's form: 0 on and past either bound, so a NaN input or bound passes g.
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(x > T(min_val), where(x < T(max_val), g, T(0)), T(0));
+    return where(x <= T(min_val), T(0), where(x >= T(max_val), T(0), g));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -513,9 +584,7 @@ struct ShrinkBand {
   static constexpr bool has_inplace = false;
 
   double lambd;
-  ShrinkBand(const char* op, double lambd) : lambd(lambd) {
-    TORCH_CHECK(lambd >= 0, "torch_act.", op, ": lambd must be >= 0, got ", lambd);
-  }
+  explicit ShrinkBand(double lambd) : lambd(lambd) {}
 
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     return where(abs(x) <= T(lambd), T(0), g);
@@ -523,9 +592,13 @@ struct ShrinkBand {
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
 
+// torch refuses a negative (or NaN) lambd for softshrink only; hardshrink
+// with lambd < 0 is the identity.
 struct Softshrink : ShrinkBand {
   static constexpr const char* name = "softshrink";
-  explicit Softshrink(double lambd) : ShrinkBand(name, lambd) {}
+  explicit Softshrink(double lambd) : ShrinkBand(lambd) {
+    TORCH_CHECK(lambd >= 0, "torch_act.softshrink: lambd must be >= 0, got ", lambd);
+  }
 
   template <class T> TORCH_ACT_HD T forward(T x) const {
     // x * 0 inside the band keeps a NaN input NaN.
@@ -535,7 +608,7 @@ struct Softshrink : ShrinkBand {
 
 struct Hardshrink : ShrinkBand {
   static constexpr const char* name = "hardshrink";
-  explicit Hardshrink(double lambd) : ShrinkBand(name, lambd) {}
+  explicit Hardshrink(double lambd) : ShrinkBand(lambd) {}
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return where(abs(x) <= T(lambd), T(0), x); }
 };

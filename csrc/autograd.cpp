@@ -1,18 +1,26 @@
-// Autograd for every torch_act op, registered at the Autograd key.
+// Autograd for every torch_act op, registered at the Autograd key (and, for
+// the in-place ops, ADInplaceOrView, which bumps the version counter as
+// ATen's in-place ops do).
 //
-// A forward call, out of place or in place, records a GradNode
-// (autograd_utils.h), the cheap typed node; backward ops (double backward),
-// rarer, use torch::autograd::Function. Every node calls the registered ops through the
-// dispatcher (never a raw kernel), so fake tensors, torch.compile and any
-// backend see the same ops.
+// Every call that needs a graph records a GradNode (autograd_utils.h), the
+// cheap typed node, whether it is a forward or a backward op. Every node and
+// every tangent formula calls the registered ops through the dispatcher (never
+// a raw kernel), so fake tensors, torch.compile, functorch's transforms and
+// any backend see the same ops.
+//
 // Backward ops are themselves differentiable, which gives double backward:
 //   * unary:  grad_input = B(g, s) is linear in g, so dB/dg . gg = B(gg, s), and
 //             dB/ds . gg comes from <name>_double_backward. When s is the output,
 //             autograd chains that on through the forward.
 //   * param:  <name>_double_backward returns all three input gradients at once.
-// Third-order gradients are not provided: the double-backward ops' outputs get
-// an Error node, so differentiating them again raises instead of silently
-// treating the third derivative as zero.
+// Forward-mode AD (jvp) reuses the same ops:
+//   * unary:  y_t = B(x_t, s); the backward op's tangent is B(g_t, s) + DB(s_t, g, s).
+//   * param:  y_t = B(x_t, x, p)[0], plus, when p has a tangent, the d/dg output
+//             of DB(x_t, p_t, ., x, p), which is fx x_t + fp p_t; the backward
+//             op's tangent is B(g_t, x, p) + DB(x_t, p_t, g, x, p)[1:].
+// Third-order derivatives are not provided: the double-backward ops' outputs
+// get an Error node and refuse tangents, so differentiating them again raises
+// instead of silently treating the third derivative as zero.
 #include <array>
 #include <string>
 #include <tuple>
@@ -30,8 +38,6 @@
 namespace torch_act {
 namespace {
 
-using torch::autograd::AutogradContext;
-using torch::autograd::Function;
 using torch::autograd::variable_list;
 using at::Tensor;
 
@@ -39,24 +45,11 @@ c10::OperatorHandle find_op(const std::string& name, const char* overload = "") 
   return c10::Dispatcher::singleton().findSchemaOrThrow(("torch_act::" + name).c_str(), overload);
 }
 
-// Hyper-parameters travel through ctx->saved_data as IValues.
-inline c10::IValue to_ivalue(double v) { return v; }
-inline c10::IValue to_ivalue(std::string_view v) { return std::string(v); }
+// Hyper-parameters as a node stores them (a string_view's text is copied).
 template <class P>
 using Stored = std::conditional_t<std::is_same_v<P, std::string_view>, std::string, P>;
 
-template <class... P>
-void save_params(AutogradContext* ctx, const P&... params) {
-  int i = 0;
-  ((ctx->saved_data["param" + std::to_string(i++)] = to_ivalue(params)), ...);
-}
-
-template <class... P, size_t... I>
-std::tuple<Stored<P>...> load_params(AutogradContext* ctx, std::index_sequence<I...>) {
-  return {ctx->saved_data["param" + std::to_string(I)].template to<Stored<P>>()...};
-}
-
-// ELU saves its output, which determines the gradient only for alpha >= 0.
+// In place, ELU saves its output, which determines the gradient only for alpha >= 0.
 template <class Act, class = void>
 struct ChecksOutputGradient : std::false_type {};
 template <class Act>
@@ -68,6 +61,8 @@ struct UnaryAutograd;
 
 template <class Act, class... P>
 struct UnaryAutograd<Act, std::tuple<P...>> {
+  using StoredParams = std::tuple<Stored<P>...>;
+
   static auto& forward_op() {
     static auto op = find_op(Act::name).template typed<Tensor(const Tensor&, P...)>();
     return op;
@@ -89,64 +84,100 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
     return op;
   }
 
-  static void check_gradient_supported(P... params) {
-    if constexpr (ChecksOutputGradient<Act>::value) {
-      TORCH_CHECK(
-          Act{params...}.output_determines_gradient(), "torch_act.", Act::name,
-          ": the gradient is computed from the saved output, which needs alpha >= 0");
-    }
-  }
-
+  // fn(params...) with the stored hyper-parameters.
   template <class Fn>
-  static variable_list with_params(AutogradContext* ctx, Fn&& fn) {
-    auto stored = load_params<P...>(ctx, std::index_sequence_for<P...>{});
+  static auto with_params(const StoredParams& stored, Fn&& fn) {
     return std::apply([&](const auto&... s) { return fn(P(s)...); }, stored);
   }
 
-  // The gradient of the first-order backward B(grad_output, saved).
-  struct Backward : Function<Backward> {
-    static Tensor forward(
-        AutogradContext* ctx, const Tensor& grad_output, const Tensor& saved, P... params) {
-      at::AutoDispatchBelowADInplaceOrView guard;
-      ctx->save_for_backward({grad_output, saved});
-      save_params(ctx, params...);
-      return backward_op().call(grad_output, saved, params...);
+  // In place, ELU's gradient comes from the saved output (EluResult), which
+  // determines it only for alpha >= 0; torch refuses that case too.
+  static void check_inplace_gradient_supported(P... params) {
+    if constexpr (ChecksOutputGradient<InplaceAct>::value) {
+      TORCH_CHECK(
+          InplaceAct{params...}.output_determines_gradient(), "torch_act.", Act::name,
+          "_: in place, the gradient is computed from the saved output, which needs "
+          "alpha >= 0 (out of place, any alpha works)");
     }
-    static variable_list backward(AutogradContext* ctx, variable_list grads) {
-      auto vars = ctx->get_saved_variables();
+  }
+
+  // The node of a forward call, out of place or in place: d/d(input).
+  struct Gradient {
+    static constexpr size_t kSaved = 1;
+    using Params = StoredParams;
+    static std::string name() { return backward_node_name(Act::name); }
+    static variable_list apply(
+        const variable_list& grads, const std::array<Tensor, 1>& saved, const Params& params,
+        const std::vector<bool>&) {
+      return {with_params(
+          params, [&](P... p) { return backward_op().call(grads[0], saved[0], p...); })};
+    }
+  };
+
+  // What an in-place call saves and which node it records: Act's own, or,
+  // where the in-place op saves the output instead (ELU, SELU, CELU), those
+  // of Act::InplaceGradient (its node is "torch_act::elu_result_backward").
+  using InplaceAct = typename InplaceGradientOf<Act>::type;
+  static constexpr bool kOwnInplaceGradient = std::is_same_v<InplaceAct, Act>;
+  static constexpr Saved kInplaceSaved = InplaceAct::saved;
+  struct OwnNode {
+    using type = Gradient;
+  };
+  template <class Other>
+  struct NodeOf {
+    using type = typename UnaryAutograd<Other>::Gradient;
+  };
+  using InplaceGradient =
+      typename std::conditional_t<kOwnInplaceGradient, OwnNode, NodeOf<InplaceAct>>::type;
+  static auto& inplace_backward_op() {
+    if constexpr (kOwnInplaceGradient) {
+      return backward_op();
+    } else {
+      return UnaryAutograd<InplaceAct>::backward_op();
+    }
+  }
+
+  // The node of a backward call B(grad_output, saved): d/d(grad_output) and d/d(saved).
+  struct BackwardGradient {
+    static constexpr size_t kSaved = 2;  // grad_output, saved
+    using Params = StoredParams;
+    static std::string name() { return backward_node_name(std::string(Act::name) + "_backward"); }
+    static variable_list apply(
+        const variable_list& grads, const std::array<Tensor, 2>& saved, const Params& params,
+        const std::vector<bool>& needed) {
       const Tensor& grad_grad_input = grads[0];
-      return with_params(ctx, [&](P... params) -> variable_list {
+      return with_params(params, [&](P... p) -> variable_list {
         return {
-            backward_op().call(grad_grad_input, vars[1], params...),
-            double_backward_op().call(grad_grad_input, vars[0], vars[1], params...),
-            (static_cast<void>(params), Tensor())...};
+            needed[0] ? backward_op().call(grad_grad_input, saved[1], p...) : Tensor(),
+            needed[1] ? double_backward_op().call(grad_grad_input, saved[0], saved[1], p...)
+                      : Tensor()};
       });
     }
   };
 
-  // The graph node a call records (GradNode), out of place or in place.
-  struct Gradient {
-    static constexpr size_t kSaved = 1;
-    using Params = std::tuple<Stored<P>...>;
-    static std::string name() { return backward_node_name(Act::name); }
-    static variable_list apply(
-        const Tensor& grad_output, const std::array<Tensor, 1>& saved, const Params& params) {
-      return {std::apply(
-          [&](const auto&... p) { return backward_autograd(grad_output, saved[0], P(p)...); },
-          params)};
-    }
-  };
-
   static Tensor forward_autograd(const Tensor& self, P... params) {
+    const Tensor& self_t = tangent_of(self);
+    // Set before the node saves the output: a saved output keeps the tangent
+    // it has then, which forward-over-reverse differentiation reads.
+    auto set_output_tangent = [&](const Tensor& out) {
+      if (self_t.defined()) {
+        const Tensor& saved = Act::saved == Saved::Output ? out : primal_of(self);
+        set_tangent(out, backward_op().call(self_t, saved, params...));
+      }
+    };
     if (!needs_graph(self)) {
-      at::AutoDispatchBelowADInplaceOrView guard;
-      return forward_op().call(self, params...);
+      Tensor out;
+      {
+        at::AutoDispatchBelowADInplaceOrView guard;
+        out = forward_op().call(self, params...);
+      }
+      set_output_tangent(out);
+      return out;
     }
-    check_gradient_supported(params...);
     return compute_with_node<Gradient>(
-        {self}, typename Gradient::Params(params...),
-        [&] { return forward_op().call(self, params...); },
+        {self}, StoredParams(params...), [&] { return forward_op().call(self, params...); },
         [&](GradNode<Gradient>& node, const Tensor& out) {
+          set_output_tangent(out);
           const bool saves_output = Act::saved == Saved::Output;
           node.save(0, saves_output ? out : self, saves_output);
         });
@@ -155,46 +186,99 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   static void forward_inplace_autograd(const Tensor& self, P... params) {
     const bool needs_grad = at::GradMode::is_enabled() && self.requires_grad();
     torch::autograd::check_inplace(self, needs_grad);
+    Tensor self_t = tangent_of(self);
+    if (needs_grad || self_t.defined()) {
+      check_inplace_gradient_supported(params...);
+    }
+    // A tangent from the input is taken before the op overwrites it.
+    Tensor new_self_t;
+    if (self_t.defined() && kInplaceSaved == Saved::Input) {
+      new_self_t = inplace_backward_op().call(self_t, primal_of(self), params...);
+    }
+    auto update_tangent = [&] {
+      if (!self_t.defined()) {
+        return;
+      }
+      if constexpr (kInplaceSaved == Saved::Output) {
+        new_self_t = inplace_backward_op().call(self_t, primal_of(self), params...);
+      }
+      // As ATen's in-place ops: the tangent is updated in place, then set
+      // again so a view's base sees it.
+      self_t.copy_(new_self_t);
+      self._set_fw_grad(self_t, /*level=*/0, /*is_inplace_op=*/true);
+    };
+    // Below Autograd only: the ADInplaceOrView kernel bumps the version.
     if (!needs_grad) {
+      at::AutoDispatchBelowAutograd guard;
+      forward_inplace_op().call(self, params...);
+    } else {
+      // Backward from the input needs the values this op overwrites: a copy,
+      // taken through autograd so that double backward reaches self's history
+      // before the op through it (a detached copy silently dropped that term).
+      Tensor input;
+      if constexpr (kInplaceSaved == Saved::Input) {
+        input = self.clone();
+      }
+      // As ATen's in-place ops: the node's edges are self's history before the
+      // op, then self (or, for a view, its base through CopySlices) is rebased
+      // onto the node.
+      auto node = make_node<GradNode<InplaceGradient>>(StoredParams(params...));
+      node->set_next_edges(torch::autograd::collect_next_edges(self));
       {
-        at::AutoDispatchBelowADInplaceOrView guard;
+        at::AutoDispatchBelowAutograd guard;
         forward_inplace_op().call(self, params...);
       }
-      torch::autograd::increment_version(self);
+      torch::autograd::rebase_history(self, node);
+      // The tangent first: a saved output keeps the tangent it has when saved.
+      update_tangent();
+      if constexpr (kInplaceSaved == Saved::Output) {
+        node->save(0, self, /*is_output=*/true, /*is_inplace_on_view=*/self.is_view());
+      } else {
+        node->save(0, input, /*is_output=*/false);
+      }
       return;
     }
-    check_gradient_supported(params...);
-    // Backward from the input needs the values this op overwrites: a copy,
-    // taken through autograd so that double backward reaches self's history
-    // before the op through it (a detached copy silently dropped that term).
-    Tensor input;
-    if constexpr (Act::saved == Saved::Input) {
-      input = self.clone();
-    }
-    // As ATen's in-place ops: the node's edges are self's history before the
-    // op, then self (or, for a view, its base through CopySlices) is rebased
-    // onto the node.
-    auto node = make_node<GradNode<Gradient>>(typename Gradient::Params(params...));
-    node->set_next_edges(torch::autograd::collect_next_edges(self));
+    update_tangent();
+  }
+
+  static void forward_inplace_ad_view(const Tensor& self, P... params) {
     {
       at::AutoDispatchBelowADInplaceOrView guard;
       forward_inplace_op().call(self, params...);
     }
+    // Refuses an inference tensor outside inference mode, as torch does.
     torch::autograd::increment_version(self);
-    torch::autograd::rebase_history(self, node);
-    if constexpr (Act::saved == Saved::Output) {
-      node->save(0, self, /*is_output=*/true, /*is_inplace_on_view=*/self.is_view());
-    } else {
-      node->save(0, input, /*is_output=*/false);
-    }
   }
 
   static Tensor backward_autograd(const Tensor& grad_output, const Tensor& saved, P... params) {
+    Tensor grad_input;
     if (!needs_graph(grad_output, saved)) {
       at::AutoDispatchBelowADInplaceOrView guard;
-      return backward_op().call(grad_output, saved, params...);
+      grad_input = backward_op().call(grad_output, saved, params...);
+    } else {
+      grad_input = compute_with_node<BackwardGradient>(
+          {grad_output, saved}, StoredParams(params...),
+          [&] { return backward_op().call(grad_output, saved, params...); },
+          [&](GradNode<BackwardGradient>& node, const Tensor&) {
+            node.save(0, grad_output, /*is_output=*/false);
+            node.save(1, saved, /*is_output=*/false);
+          });
     }
-    return Backward::apply(grad_output, saved, params...);
+    if (any_tangent(grad_output, saved)) {
+      const Tensor& grad_output_t = tangent_of(grad_output);
+      const Tensor& saved_t = tangent_of(saved);
+      const Tensor saved_p = primal_of(saved);
+      Tensor tangent;
+      if (grad_output_t.defined()) {
+        tangent = backward_op().call(grad_output_t, saved_p, params...);
+      }
+      if (saved_t.defined()) {
+        tangent = add_tangents(
+            tangent, double_backward_op().call(saved_t, primal_of(grad_output), saved_p, params...));
+      }
+      set_tangent(grad_input, tangent);
+    }
+    return grad_input;
   }
 
   static Tensor double_backward_autograd(
@@ -205,14 +289,21 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
         [&] { return double_backward_op().call(grad_grad_input, grad_output, saved, params...); });
   }
 
-  static void register_kernels(torch::Library& m) {
-    m.impl(Act::name, TORCH_FN(forward_autograd));
+  static void register_autograd(torch::Library& m) {
+    if constexpr (has_forward_ops<Act>) {
+      m.impl(Act::name, TORCH_FN(forward_autograd));
+    }
     if constexpr (Act::has_inplace) {
       m.impl((std::string(Act::name) + "_").c_str(), TORCH_FN(forward_inplace_autograd));
     }
     m.impl((std::string(Act::name) + "_backward").c_str(), TORCH_FN(backward_autograd));
     m.impl(
         (std::string(Act::name) + "_double_backward").c_str(), TORCH_FN(double_backward_autograd));
+  }
+  static void register_ad_view(torch::Library& m) {
+    if constexpr (Act::has_inplace) {
+      m.impl((std::string(Act::name) + "_").c_str(), TORCH_FN(forward_inplace_ad_view));
+    }
   }
 };
 
@@ -239,54 +330,102 @@ struct ParamAutograd {
     return op;
   }
 
-  struct Backward : Function<Backward> {
-    static variable_list forward(
-        AutogradContext* ctx, const Tensor& grad_output, const Tensor& self,
-        const Tensor& param) {
-      at::AutoDispatchBelowADInplaceOrView guard;
-      ctx->save_for_backward({grad_output, self, param});
-      auto [grad_self, grad_param] = backward_op().call(grad_output, self, param);
-      return {grad_self, grad_param};
-    }
-    static variable_list backward(AutogradContext* ctx, variable_list grads) {
-      auto vars = ctx->get_saved_variables();
-      auto [g_grad_output, g_self, g_param] =
-          double_backward_op().call(grads[0], grads[1], vars[0], vars[1], vars[2]);
-      return {g_grad_output, g_self, g_param};
-    }
-  };
-
-  // The graph node a forward call records (GradNode).
+  // The node of a forward call: d/d(input) and d/d(param).
   struct Gradient {
-    static constexpr size_t kSaved = 2;
+    static constexpr size_t kSaved = 2;  // input, param
     using Params = std::tuple<>;
     static std::string name() { return backward_node_name(Act::name); }
     static variable_list apply(
-        const Tensor& grad_output, const std::array<Tensor, 2>& saved, const Params&) {
-      return as_variable_list(backward_autograd(grad_output, saved[0], saved[1]));
+        const variable_list& grads, const std::array<Tensor, 2>& saved, const Params&,
+        const std::vector<bool>&) {
+      return as_variable_list(backward_op().call(grads[0], saved[0], saved[1]));
+    }
+  };
+
+  // The node of a backward call: d/d(grad_output), d/d(input), d/d(param),
+  // given the gradients of its two outputs (an unused one counts as zero).
+  struct BackwardGradient {
+    static constexpr size_t kSaved = 3;  // grad_output, input, param
+    using Params = std::tuple<>;
+    static std::string name() { return backward_node_name(std::string(Act::name) + "_backward"); }
+    static variable_list apply(
+        const variable_list& grads, const std::array<Tensor, 3>& saved, const Params&,
+        const std::vector<bool>&) {
+      const auto& [grad_output, self, param] = saved;
+      return as_variable_list(double_backward_op().call(
+          tangent_or_zeros(grads[0], self), tangent_or_zeros(grads[1], param), grad_output, self,
+          param));
     }
   };
 
   static Tensor forward_autograd(const Tensor& self, const Tensor& param) {
+    Tensor out;
     if (!needs_graph(self, param)) {
       at::AutoDispatchBelowADInplaceOrView guard;
-      return forward_op().call(self, param);
+      out = forward_op().call(self, param);
+    } else {
+      out = compute_with_node<Gradient>(
+          {self, param}, {}, [&] { return forward_op().call(self, param); },
+          [&](GradNode<Gradient>& node, const Tensor&) {
+            node.save(0, self, /*is_output=*/false);
+            node.save(1, param, /*is_output=*/false);
+          });
     }
-    return compute_with_node<Gradient>(
-        {self, param}, {}, [&] { return forward_op().call(self, param); },
-        [&](GradNode<Gradient>& node, const Tensor&) {
-          node.save(0, self, /*is_output=*/false);
-          node.save(1, param, /*is_output=*/false);
-        });
+    if (any_tangent(self, param)) {
+      const Tensor& self_t = tangent_of(self);
+      const Tensor& param_t = tangent_of(param);
+      const Tensor self_p = primal_of(self);
+      const Tensor param_p = primal_of(param);
+      Tensor tangent;
+      if (!param_t.defined()) {
+        tangent = std::get<0>(backward_op().call(self_t, self_p, param_p));
+      } else {
+        // d/d(grad_output) of the double backward: fx x_t + fp p_t.
+        tangent = std::get<0>(double_backward_op().call(
+            tangent_or_zeros(self_t, self_p), param_t, at::zeros_like(self_p), self_p, param_p));
+      }
+      set_tangent(out, tangent);
+    }
+    return out;
   }
+
   static Pair backward_autograd(
       const Tensor& grad_output, const Tensor& self, const Tensor& param) {
+    Pair grads;
     if (!needs_graph(grad_output, self, param)) {
       at::AutoDispatchBelowADInplaceOrView guard;
-      return backward_op().call(grad_output, self, param);
+      grads = backward_op().call(grad_output, self, param);
+    } else {
+      grads = compute_with_node<BackwardGradient>(
+          {grad_output, self, param}, {},
+          [&] { return backward_op().call(grad_output, self, param); },
+          [&](GradNode<BackwardGradient>& node, const Pair&) {
+            node.save(0, grad_output, /*is_output=*/false);
+            node.save(1, self, /*is_output=*/false);
+            node.save(2, param, /*is_output=*/false);
+          });
     }
-    auto grads = Backward::apply(grad_output, self, param);
-    return {grads[0], grads[1]};
+    if (any_tangent(grad_output, self, param)) {
+      const Tensor& grad_output_t = tangent_of(grad_output);
+      const Tensor& self_t = tangent_of(self);
+      const Tensor& param_t = tangent_of(param);
+      const Tensor self_p = primal_of(self);
+      const Tensor param_p = primal_of(param);
+      Tensor grad_self_t, grad_param_t;
+      if (grad_output_t.defined()) {
+        std::tie(grad_self_t, grad_param_t) = backward_op().call(grad_output_t, self_p, param_p);
+      }
+      if (self_t.defined() || param_t.defined()) {
+        auto [unused, d_self, d_param] = double_backward_op().call(
+            tangent_or_zeros(self_t, self_p), tangent_or_zeros(param_t, param_p),
+            primal_of(grad_output), self_p, param_p);
+        grad_self_t = add_tangents(grad_self_t, d_self);
+        grad_param_t = add_tangents(grad_param_t, d_param);
+      }
+      set_tangent(std::get<0>(grads), grad_self_t);
+      set_tangent(std::get<1>(grads), grad_param_t);
+    }
+    return grads;
   }
 
   static Triple double_backward_autograd(
@@ -298,7 +437,7 @@ struct ParamAutograd {
         });
   }
 
-  static void register_kernels(torch::Library& m) {
+  static void register_autograd(torch::Library& m) {
     auto name = [](const char* suffix) {
       std::string op = std::string(Act::name) + suffix;
       return Act::overload[0] == '\0' ? op : op + "." + Act::overload;
@@ -313,10 +452,16 @@ struct ParamAutograd {
 
 TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
   for_each_activation(UnaryActivations{}, [&](auto* act) {
-    UnaryAutograd<std::remove_pointer_t<decltype(act)>>::register_kernels(m);
+    UnaryAutograd<std::remove_pointer_t<decltype(act)>>::register_autograd(m);
   });
   for_each_activation(ParamActivations{}, [&](auto* act) {
-    ParamAutograd<std::remove_pointer_t<decltype(act)>>::register_kernels(m);
+    ParamAutograd<std::remove_pointer_t<decltype(act)>>::register_autograd(m);
+  });
+}
+
+TORCH_LIBRARY_IMPL(torch_act, ADInplaceOrView, m) {
+  for_each_activation(UnaryActivations{}, [&](auto* act) {
+    UnaryAutograd<std::remove_pointer_t<decltype(act)>>::register_ad_view(m);
   });
 }
 

@@ -1,6 +1,7 @@
 // Helpers shared by the autograd kernels (autograd.cpp, glu.cpp).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <string>
@@ -16,6 +17,38 @@
 #include <torch/csrc/dynamo/compiled_autograd.h>
 
 namespace torch_act {
+
+// Forward-mode AD. Level 0 is the only one: torch.autograd.forward_ad and
+// functorch's jvp (on its own wrapper tensors) both use it, as ATen's
+// generated autograd kernels do.
+inline at::Tensor tangent_of(const at::Tensor& t) {
+  return t.defined() ? t._fw_grad(/*level=*/0) : at::Tensor();
+}
+template <class... Tensors>
+bool any_tangent(const Tensors&... tensors) {
+  return (tangent_of(tensors).defined() || ...);
+}
+// t without its tangent (a view that keeps t's backward history): what a
+// tangent formula evaluates at, so it does not propagate tangents itself.
+inline at::Tensor primal_of(const at::Tensor& t) {
+  return tangent_of(t).defined() ? t._fw_primal(/*level=*/0) : t;
+}
+inline void set_tangent(const at::Tensor& out, const at::Tensor& tangent) {
+  if (tangent.defined()) {
+    out._set_fw_grad(tangent, /*level=*/0, /*is_inplace_op=*/false);
+  }
+}
+// The sum of two optional tangents.
+inline at::Tensor add_tangents(const at::Tensor& a, const at::Tensor& b) {
+  if (!a.defined()) {
+    return b;
+  }
+  return b.defined() ? a + b : a;
+}
+// A tangent that is undefined (zero) where a formula needs a tensor.
+inline at::Tensor tangent_or_zeros(const at::Tensor& tangent, const at::Tensor& like) {
+  return tangent.defined() ? tangent : at::zeros_like(like);
+}
 
 // Whether a call must record a graph node. Without one (inference, no_grad, and
 // the first-order backward pass, which runs with grad mode off) the op is
@@ -44,8 +77,8 @@ auto make_node(Args&&... args) {
 }
 
 // "torch_act::<op>_backward": what grad_fn.name() shows for op's node.
-inline std::string backward_node_name(const char* op) {
-  return std::string("torch_act::") + op + "_backward";
+inline std::string backward_node_name(const std::string& op) {
+  return "torch_act::" + op + "_backward";
 }
 
 // The graph node of an activation call, laid out as ATen's generated
@@ -58,10 +91,14 @@ inline std::string backward_node_name(const char* op) {
 //   static std::string name();              // the node's name, as grad_fn shows it
 //   static constexpr size_t kSaved;         // how many tensors it saves
 //   using Params = std::tuple<...>;         // stored hyper-parameters
-//   static variable_list apply(const at::Tensor& grad_output,
-//       const std::array<at::Tensor, kSaved>& saved, const Params& params);
-// apply returns one gradient per input of the forward, in order; it runs
-// through the dispatcher, so create_graph=True records the backward in turn.
+//   static variable_list apply(const variable_list& grads,
+//       const std::array<at::Tensor, kSaved>& saved, const Params& params,
+//       const std::vector<bool>& needed);
+// grads holds one gradient per output of the forward (at least one defined);
+// apply returns one gradient per tensor input of the forward, in order, and
+// may leave those not `needed` undefined. It calls the ops through the
+// dispatcher, so create_graph=True (and functorch's transforms) record the
+// backward in turn.
 template <class Gradient>
 struct GradNode : torch::autograd::Node {
   using Params = typename Gradient::Params;
@@ -153,10 +190,10 @@ struct GradNode : torch::autograd::Node {
   static torch::autograd::variable_list compute(
       const torch::autograd::variable_list& grads, const SavedTensors& saved,
       const Params& params, const std::vector<bool>& needed) {
-    if (!grads[0].defined()) {
+    if (std::none_of(grads.begin(), grads.end(), [](const auto& g) { return g.defined(); })) {
       return torch::autograd::variable_list(needed.size());
     }
-    auto grads_in = Gradient::apply(grads[0], saved, params);
+    auto grads_in = Gradient::apply(grads, saved, params, needed);
     for (size_t i = 0; i < grads_in.size(); ++i) {
       if (!needed[i]) {
         grads_in[i] = at::Tensor();
@@ -207,9 +244,15 @@ auto compute_with_node(
 }
 
 // Computes a double-backward op and makes any attempt to differentiate its
-// outputs raise.
+// outputs raise, in reverse mode (an Error node) and in forward mode.
 template <class Compute>
 auto third_order_unsupported(const char* name, const torch::autograd::variable_list& inputs, Compute&& compute) {
+  for (const auto& input : inputs) {
+    TORCH_CHECK(
+        !tangent_of(input).defined(), "torch_act.", name,
+        ": forward-mode AD of the double backward is not implemented (a third-order "
+        "derivative, or forward over forward mode through a learnable parameter)");
+  }
   auto outputs = [&] {
     at::AutoDispatchBelowADInplaceOrView guard;
     return compute();

@@ -105,9 +105,9 @@ std::tuple<Tensor, Tensor> glu_double_backward_kernel(
 }
 
 // ------------------------------------------------------------------- autograd
+// As the param ops' (autograd.cpp): typed nodes for forward and backward, and
+// tangents from the same ops; the backward's tangent is B(g_t, x) + DB(x_t, g, x)[1].
 
-using torch::autograd::AutogradContext;
-using torch::autograd::Function;
 using torch::autograd::variable_list;
 
 auto& glu_op() {
@@ -130,56 +130,88 @@ auto& glu_double_backward_op() {
   return op;
 }
 
-struct GluBackward : Function<GluBackward> {
-  static Tensor forward(
-      AutogradContext* ctx, const Tensor& grad_output, const Tensor& self, int64_t dim) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    ctx->save_for_backward({grad_output, self});
-    ctx->saved_data["dim"] = dim;
-    return glu_backward_op().call(grad_output, self, dim);
-  }
-  static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    auto vars = ctx->get_saved_variables();
-    auto [grad_grad_output, grad_self] = glu_double_backward_op().call(
-        grads[0], vars[0], vars[1], ctx->saved_data["dim"].toInt());
-    return {grad_grad_output, grad_self, Tensor()};
-  }
-};
-
-Tensor glu_backward_autograd(const Tensor& grad_output, const Tensor& self, int64_t dim) {
-  if (!needs_graph(grad_output, self)) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return glu_backward_op().call(grad_output, self, dim);
-  }
-  return GluBackward::apply(grad_output, self, dim);
-}
-
-// The graph node a forward call records (GradNode).
+// The node of a forward call.
 struct GluGradient {
   static constexpr size_t kSaved = 1;
   using Params = std::tuple<int64_t>;
   static std::string name() { return backward_node_name("glu"); }
   static variable_list apply(
-      const Tensor& grad_output, const std::array<Tensor, 1>& saved, const Params& params) {
-    return {glu_backward_autograd(grad_output, saved[0], std::get<0>(params))};
+      const variable_list& grads, const std::array<Tensor, 1>& saved, const Params& params,
+      const std::vector<bool>&) {
+    return {glu_backward_op().call(grads[0], saved[0], std::get<0>(params))};
   }
 };
+
+// The node of a backward call: d/d(grad_output) and d/d(input).
+struct GluBackwardGradient {
+  static constexpr size_t kSaved = 2;  // grad_output, input
+  using Params = std::tuple<int64_t>;
+  static std::string name() { return backward_node_name("glu_backward"); }
+  static variable_list apply(
+      const variable_list& grads, const std::array<Tensor, 2>& saved, const Params& params,
+      const std::vector<bool>&) {
+    return as_variable_list(
+        glu_double_backward_op().call(grads[0], saved[0], saved[1], std::get<0>(params)));
+  }
+};
+
+Tensor glu_autograd(const Tensor& self, int64_t dim) {
+  Tensor out;
+  if (!needs_graph(self)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    out = glu_op().call(self, dim);
+  } else {
+    out = compute_with_node<GluGradient>(
+        {self}, {dim}, [&] { return glu_op().call(self, dim); },
+        [&](GradNode<GluGradient>& node, const Tensor&) { node.save(0, self, /*is_output=*/false); });
+  }
+  if (const Tensor& self_t = tangent_of(self); self_t.defined()) {
+    // y_t = s a_t + a s (1 - s) b_t: the backward with g = 1 gives both
+    // factors; the backward's own tangent then gives forward-over-forward.
+    const Tensor factors = glu_backward_op().call(at::ones_like(out), primal_of(self), dim) * self_t;
+    const int64_t d = at::maybe_wrap_dim(dim, self.dim());
+    const c10::SymInt half = out.sym_size(d);
+    set_tangent(out, factors.narrow_symint(d, 0, half) + factors.narrow_symint(d, half, half));
+  }
+  return out;
+}
+
+Tensor glu_backward_autograd(const Tensor& grad_output, const Tensor& self, int64_t dim) {
+  Tensor grad_input;
+  if (!needs_graph(grad_output, self)) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    grad_input = glu_backward_op().call(grad_output, self, dim);
+  } else {
+    grad_input = compute_with_node<GluBackwardGradient>(
+        {grad_output, self}, {dim}, [&] { return glu_backward_op().call(grad_output, self, dim); },
+        [&](GradNode<GluBackwardGradient>& node, const Tensor&) {
+          node.save(0, grad_output, /*is_output=*/false);
+          node.save(1, self, /*is_output=*/false);
+        });
+  }
+  if (any_tangent(grad_output, self)) {
+    const Tensor& grad_output_t = tangent_of(grad_output);
+    const Tensor& self_t = tangent_of(self);
+    const Tensor self_p = primal_of(self);
+    Tensor tangent;
+    if (grad_output_t.defined()) {
+      tangent = glu_backward_op().call(grad_output_t, self_p, dim);
+    }
+    if (self_t.defined()) {
+      tangent = add_tangents(
+          tangent,
+          std::get<1>(glu_double_backward_op().call(self_t, primal_of(grad_output), self_p, dim)));
+    }
+    set_tangent(grad_input, tangent);
+  }
+  return grad_input;
+}
 
 std::tuple<Tensor, Tensor> glu_double_backward_autograd(
     const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& self, int64_t dim) {
   return third_order_unsupported("glu", {grad_grad_input, grad_output, self}, [&] {
     return glu_double_backward_op().call(grad_grad_input, grad_output, self, dim);
   });
-}
-
-Tensor glu_autograd(const Tensor& self, int64_t dim) {
-  if (!needs_graph(self)) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return glu_op().call(self, dim);
-  }
-  return compute_with_node<GluGradient>(
-      {self}, {dim}, [&] { return glu_op().call(self, dim); },
-      [&](GradNode<GluGradient>& node, const Tensor&) { node.save(0, self, /*is_output=*/false); });
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <tuple>
+#include <type_traits>
 
 #include "activations.h"
 
@@ -19,10 +20,32 @@ struct TypeList {};
 
 // y = f(x; fixed hyper-parameters): ops <name>, <name>_ (if has_inplace),
 // <name>_backward, <name>_double_backward.
+// The *Result functors are backward-only (the in-place ops' gradients from
+// the output; see activations.h).
 using UnaryActivations = TypeList<
-    Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Silu, Swish, Gelu, Celu, Mish, Softplus,
-    Softsign, Hardsigmoid, Hardswish, Hardtanh, Relu6, LogSigmoid, Tanhshrink, Softshrink,
-    Hardshrink, Threshold, QuickGelu, SquaredRelu>;
+    Sigmoid, Tanh, Relu, LeakyRelu, Elu, EluResult, Selu, SeluResult, Silu, Swish, Gelu, Celu,
+    CeluResult, Mish, Softplus, Softsign, Hardsigmoid, Hardswish, Hardtanh, Relu6, LogSigmoid,
+    Tanhshrink, Softshrink, Hardshrink, Threshold, QuickGelu, SquaredRelu>;
+
+// Whether Act has forward ops (<name>, <name>_), or only backward ones.
+template <class Act, class = void>
+struct HasForwardOps : std::true_type {};
+template <class Act>
+struct HasForwardOps<Act, std::void_t<decltype(Act::backward_only)>>
+    : std::bool_constant<!Act::backward_only> {};
+template <class Act>
+constexpr bool has_forward_ops = HasForwardOps<Act>::value;
+
+// The functor whose backward an in-place call's node runs: Act's own, or
+// Act::InplaceGradient where the in-place op saves something else.
+template <class Act, class = void>
+struct InplaceGradientOf {
+  using type = Act;
+};
+template <class Act>
+struct InplaceGradientOf<Act, std::void_t<typename Act::InplaceGradient>> {
+  using type = typename Act::InplaceGradient;
+};
 
 // y = f(x, p) with a learnable tensor p broadcast over x: ops <name>,
 // <name>_backward, <name>_double_backward (overload Act::overload).

@@ -122,7 +122,9 @@ void define_unary(torch::Library& m) {
   const std::string params = schema_tail(Act::schema_params);
   const std::string saved = saved_arg_name(Act::saved);
   auto def = [&](const std::string& schema) { m.def(torch::schema(schema.c_str())); };
-  def(op_name(Act::name, "(Tensor self") + params + ") -> Tensor");
+  if constexpr (has_forward_ops<Act>) {
+    def(op_name(Act::name, "(Tensor self") + params + ") -> Tensor");
+  }
   if constexpr (Act::has_inplace) {
     def(op_name(Act::name, "_(Tensor(a!) self") + params + ") -> ()");
   }
@@ -135,7 +137,9 @@ void define_unary(torch::Library& m) {
 template <class Act>
 void register_unary_kernels(torch::Library& m) {
   using K = UnaryKernels<Act>;
-  m.impl(Act::name, TORCH_FN(K::forward));
+  if constexpr (has_forward_ops<Act>) {
+    m.impl(Act::name, TORCH_FN(K::forward));
+  }
   if constexpr (Act::has_inplace) {
     m.impl(op_name(Act::name, "_").c_str(), TORCH_FN(K::forward_inplace));
   }
@@ -146,7 +150,9 @@ void register_unary_kernels(torch::Library& m) {
 template <class Act>
 void register_unary_meta(torch::Library& m) {
   using K = UnaryKernels<Act>;
-  m.impl(Act::name, TORCH_FN(K::forward_meta));
+  if constexpr (has_forward_ops<Act>) {
+    m.impl(Act::name, TORCH_FN(K::forward_meta));
+  }
   if constexpr (Act::has_inplace) {
     m.impl(op_name(Act::name, "_").c_str(), TORCH_FN(K::forward_inplace_meta));
   }

@@ -38,6 +38,13 @@ def op_samples(case, permuted, requires_grad, device="cpu"):
         ]
         if case.act.inplace:
             out.append((getattr(ops, f"{name}_").default, (x.detach().clone(),), kw))
+        if hasattr(ops, f"{name}_result_backward"):  # the in-place op's gradient, from y
+            y_saved = y.requires_grad_(requires_grad)
+            out += [
+                (getattr(ops, f"{name}_result_backward").default, (g, y_saved), kw),
+                (getattr(ops, f"{name}_result_double_backward").default,
+                 (gg, g.detach(), y.detach()), kw),
+            ]
         return out
     g = sample(permuted, requires_grad, 1, device)
     gg = sample(permuted, False, 2, device)
