@@ -19,43 +19,38 @@ namespace {
 template <class Act>
 struct ParamShape;
 
-// torch.nn.functional.prelu's rules: one weight, or one per channel (dim 1).
-template <>
-struct ParamShape<Prelu> {
-  static void check(const at::Tensor& self, const at::Tensor& weight) {
+// torch.nn.functional.prelu's rules, for PReLU's weight and Swish's beta: one
+// value, or one per channel (dim 1). (Swish takes one value from Python; one
+// per channel is what vmap's batching rule folds a batch of betas into.)
+template <class Act>
+struct ChannelParamShape {
+  static void check(const at::Tensor& self, const at::Tensor& param) {
     TORCH_CHECK(
-        weight.dim() <= 1, "torch_act.prelu: expected weight to be a scalar or 1-D tensor, "
-        "but got ", weight.dim(), "-D");
-    if (weight.sym_numel() != 1) {
-      TORCH_CHECK(self.dim() > 0, "torch_act.prelu: a 0-dim input takes a single weight");
+        param.dim() <= 1, "torch_act.", Act::name, ": expected ", Act::param_name,
+        " to be a scalar or 1-D tensor, but got ", param.dim(), "-D");
+    if (param.sym_numel() != 1) {
+      TORCH_CHECK(
+          self.dim() > 0, "torch_act.", Act::name, ": a 0-dim input takes a single ",
+          Act::param_name);
       const c10::SymInt channels = self.dim() > 1 ? self.sym_size(1) : c10::SymInt(1);
       TORCH_CHECK(
-          weight.sym_numel() == channels, "torch_act.prelu: weight has ",
-          weight.sym_numel(), " elements, but the input has ", channels,
-          " channels (dim 1); give one weight or one per channel");
+          param.sym_numel() == channels, "torch_act.", Act::name, ": ", Act::param_name, " has ",
+          param.sym_numel(), " elements, but the input has ", channels,
+          " channels (dim 1); give one ", Act::param_name, " or one per channel");
     }
   }
-  static at::Tensor view(const at::Tensor& self, const at::Tensor& weight) {
+  static at::Tensor view(const at::Tensor& self, const at::Tensor& param) {
     std::vector<int64_t> shape(self.dim(), 1);
     if (self.dim() > 1) {
-      shape[1] = weight.numel();
+      shape[1] = param.numel();
     }
-    return weight.reshape(shape);
+    return param.reshape(shape);
   }
 };
-
 template <>
-struct ParamShape<SwishLearnable> {
-  static void check(const at::Tensor&, const at::Tensor& beta) {
-    TORCH_CHECK(
-        beta.dim() <= 1 && beta.sym_numel() == 1,
-        "torch_act.swish: expected beta to hold a single value (0-dim or shape [1]), "
-        "but got shape ", beta.sym_sizes());
-  }
-  static at::Tensor view(const at::Tensor& self, const at::Tensor& beta) {
-    return beta.reshape(std::vector<int64_t>(self.dim(), 1));
-  }
-};
+struct ParamShape<Prelu> : ChannelParamShape<Prelu> {};
+template <>
+struct ParamShape<SwishLearnable> : ChannelParamShape<SwishLearnable> {};
 
 // RReLU's noise: one slope per element.
 template <>
