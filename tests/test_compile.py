@@ -93,3 +93,26 @@ def test_fx_tracers_record_our_ops(case):
     targets = {str(n.target) for n in traced.graph.nodes if n.op == "call_function"}
     assert any(t.startswith("torch_act.") for t in targets), targets
     torch.testing.assert_close(traced(x), model(x), **TOL)
+
+
+def test_fx_symbolic_trace_keeps_learnable_parameters_learning():
+    """Under symbolic tracing a learnable beta is an fx Proxy, not a tensor: it
+    must still reach swish's Tensor overload (the float overload would bake it
+    in as a constant, leaving beta.grad None)."""
+    import torch_act.nn as TN
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(6, FEATURES), TN.Swish(1.3, learnable=True),
+        nn.Linear(FEATURES, FEATURES), TN.PReLU(FEATURES), nn.Linear(FEATURES, 3),
+    )
+    traced = torch.fx.symbolic_trace(copy.deepcopy(model))
+    targets = [n.target for n in traced.graph.nodes if n.op == "call_function"]
+    assert torch.ops.torch_act.swish.Tensor in targets, targets
+    assert torch.ops.torch_act.swish.default not in targets, targets
+    assert torch.ops.torch_act.prelu.default in targets, targets
+    x = _same(4)
+    out, grads = run(traced, x)
+    out_eager, grads_eager = run(model, x)
+    assert all(g is not None for g in grads), "a parameter got no gradient"
+    assert_same((out, grads), (out_eager, grads_eager))

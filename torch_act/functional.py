@@ -5,10 +5,20 @@ and calls the C++ operator ``torch.ops.torch_act.<name>``. The wrappers of
 the hyper-parameter-only activations are generated from ``_spec.ACTIVATIONS``
 so each has a real signature; PReLU and Swish (tensor arguments) and RReLU
 (training mode) are written out below.
+
+Arguments are refused as torch.nn.functional refuses them, with its exception
+types: a type torch's argument parser refuses raises TypeError naming
+``torch_act.<name>`` and the argument. The checks run only once the op has
+failed, or for a hyper-parameter that is not a plain float or int (a tensor,
+say), so a usual call costs what it did without them.
 """
 from __future__ import annotations
 
-from typing import Union
+import functools
+import math
+import numbers
+import sys
+from typing import Optional, Union
 
 import torch
 
@@ -35,19 +45,153 @@ def _render(act: Activation) -> str:
     call_args = "".join(
         f", {p.name}={p.name}" if p.keyword_only else f", {p.name}" for p in act.params
     )
-    lines = [f"def {act.name}({', '.join(signature)}):"]
-    if act.inplace:
-        lines += [
-            "    if inplace:",
-            f"        _inplace_op(input{call_args})",
-            "        return input",
+    values = "".join(f", {p.name}" for p in act.params)
+
+    def call(op, indent):
+        if not act.inplace:
+            return [f"{indent}return {op}(input{call_args})"]
+        return [
+            f"{indent}if inplace:",
+            f"{indent}    _inplace_op(input{call_args})",
+            f"{indent}    return input",
+            f"{indent}return {op}(input{call_args})",
         ]
+
+    lines = [f"def {act.name}({', '.join(signature)}):"]
+    lines += ["    if _is_compiling():", *call("_op", "        ")]
+    # A Python float or int is what torch takes; anything else (a tensor, a
+    # NumPy scalar, a bool for an int) is checked here: the op would take a
+    # one-element tensor that torch refuses, e.g. one that requires grad.
+    guards = [
+        f"{p.name}.__class__ {_GUARDS[kind]}"
+        for p, kind in zip(act.params, _kinds(act)[1:])
+        if kind in _GUARDS
+    ]
+    if guards:
+        lines += [f"    if {' or '.join(guards)}:", f"        _check_arguments(input{values})"]
     lines += [
-        "    if _is_compiling():",
-        f"        return _op(input{call_args})",
-        f"    return _op_eager(input{call_args})",
+        "    try:",
+        *call("_op_eager", "        "),
+        "    except RuntimeError:",
+        "        # Only once the op refused something: a wrong type gets torch's",
+        "        # TypeError naming the argument; otherwise the op's error stands.",
+        f"        _check_arguments(input{values})",
+        "        raise",
     ]
     return "\n".join(lines)
+
+
+# The parameter kinds of torch's argument parser, from our ops' schema types.
+_SCHEMA_KINDS = {"Tensor": "Tensor", "float": "Number", "int": "int", "str": "str"}
+# The fast path's guard, per kind: true for anything but the plain types, on
+# which torch's parser and our ops' agree.
+_PLAIN_NUMBERS = frozenset((float, int, bool))
+_GUARDS = {"Number": "not in _PLAIN_NUMBERS", "int": "is not int"}
+
+
+def _kinds(act: Activation) -> list[str]:
+    """The parser kind of the input and each hyper-parameter of a generated wrapper."""
+    schema = {a.name: str(a.type) for a in getattr(_ops, act.name).default._schema.arguments}
+    return ["Tensor"] + [_SCHEMA_KINDS[schema[p.name]] for p in act.params]
+
+
+def _type_name(value) -> str:
+    cls = type(value)
+    if cls.__module__ in ("builtins", "torch") or cls.__module__.startswith("torch."):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _numpy_kind(value) -> str:
+    """The dtype kind ('b', 'i', 'u', 'f', 'c') of a NumPy scalar, '' for anything else."""
+    numpy = sys.modules.get("numpy")  # a NumPy scalar means NumPy is imported
+    if numpy is not None and isinstance(value, numpy.generic):
+        return value.dtype.kind
+    return ""
+
+
+def _is_complex(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_complex()
+    return isinstance(value, complex) or _numpy_kind(value) == "c"
+
+
+def _accepts(kind: str, value) -> bool:
+    """Whether torch's argument parser takes value for a parameter of this kind."""
+    if kind == "Tensor":
+        return isinstance(value, torch.Tensor)
+    if kind == "str":
+        return isinstance(value, (str, bytes))
+    if kind == "bool":
+        return value is True or value is False or isinstance(value, torch.SymBool)
+    if kind == "float or Tensor":  # swish's beta: the op checks a tensor's shape and dtype
+        return isinstance(value, (torch.Tensor, *_SCALARS)) and not _is_complex(value)
+    if isinstance(value, torch.Tensor):
+        # A 0-dim tensor stands for its value, unless it carries a gradient.
+        if value.dim() != 0 or value.requires_grad:
+            return False
+        if kind == "int":
+            integral = not value.is_floating_point() and not value.is_complex()
+            return integral and value.dtype != torch.bool
+        return not value.is_complex()
+    if kind == "int":
+        return (
+            isinstance(value, (int, torch.SymInt)) and not isinstance(value, bool)
+        ) or _numpy_kind(value) in ("i", "u")
+    # Number
+    return isinstance(value, (float, int, torch.SymFloat, torch.SymInt, torch.SymBool)) or (
+        _numpy_kind(value) in ("b", "i", "u", "f")
+    )
+
+
+def _check_argument(op: str, position: Optional[int], name: str, kind: str, value) -> None:
+    """Raise what torch raises for a value its argument parser refuses, naming
+    torch_act's op and the argument; return if torch would take it."""
+    if not isinstance(value, torch.Tensor) and hasattr(type(value), "__torch_function__"):
+        return  # an fx Proxy or another tracer's stand-in: the tracer records the call
+    if _accepts(kind, value):
+        return
+    if kind == "Number" and _is_complex(value):
+        # torch's parser takes complex numbers, and then refuses the value
+        raise RuntimeError(f"torch_act.{op}: {name} must be a real number, got {value}") from None
+    if isinstance(value, torch.Tensor) and kind in ("Number", "int"):
+        kind += " (a 0-dim tensor that does not require grad)"
+    where = "" if position is None else f" (position {position})"
+    raise TypeError(
+        f"torch_act.{op}(): argument '{name}'{where} must be {kind}, not {_type_name(value)}"
+    ) from None
+
+
+def _check_hardtanh_range(min_val, max_val) -> None:
+    # torch.nn.functional.hardtanh checks this in Python, with a ValueError.
+    if min_val > max_val:
+        raise ValueError(
+            f"torch_act.hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        ) from None
+
+
+# Checks of values that torch.nn.functional makes in Python, after the types.
+_VALUE_CHECKS = {"hardtanh": _check_hardtanh_range}
+
+
+def _check_arguments(op: str, arguments, *values) -> None:
+    """Every argument's type, then the op's value checks; see _check_argument."""
+    for (name, kind, position), value in zip(arguments, values):
+        _check_argument(op, position, name, kind, value)
+    check = _VALUE_CHECKS.get(op)
+    if check is not None:
+        check(*values[1:])
+
+
+def _argument_checker(op: str, arguments):
+    """_check_arguments for one op; arguments are (name, kind, position)."""
+    return functools.partial(_check_arguments, op, tuple(arguments))
+
+
+def _generated_arguments(act: Activation):
+    positions = [None if p.keyword_only else i + 2 for i, p in enumerate(act.params)]
+    names = ["input"] + [p.name for p in act.params]
+    return list(zip(names, _kinds(act), [1] + positions))
 
 
 def _eager(overload):
@@ -64,7 +208,13 @@ def _generate(act: Activation):
     # The OpOverloads are bound once: looking them up through torch.ops on
     # every call costs more than the op itself on small tensors.
     overload = getattr(_ops, act.name).default
-    namespace = {"_op": overload, "_op_eager": _eager(overload), "_is_compiling": _is_compiling}
+    namespace = {
+        "_op": overload,
+        "_op_eager": _eager(overload),
+        "_is_compiling": _is_compiling,
+        "_check_arguments": _argument_checker(act.name, _generated_arguments(act)),
+        "_PLAIN_NUMBERS": _PLAIN_NUMBERS,
+    }
     if act.inplace:
         namespace["_inplace_op"] = getattr(_ops, f"{act.name}_").default
     exec(compile(_render(act), f"<torch_act.functional.{act.name}>", "exec"), namespace)
@@ -88,24 +238,69 @@ del _act
 
 _prelu = _ops.prelu.default
 _prelu_eager = _eager(_prelu)
+_check_prelu_arguments = _argument_checker(
+    "prelu", [("input", "Tensor", 1), ("weight", "Tensor", 2)]
+)
 _rrelu_with_noise = _ops.rrelu_with_noise.default
+_leaky_relu, _leaky_relu_ = _ops.leaky_relu.default, _ops.leaky_relu_.default
+_leaky_relu_eager = _eager(_leaky_relu)
+_check_rrelu_arguments = _argument_checker(
+    "rrelu",
+    [
+        ("input", "Tensor", 1), ("lower", "Number", 2), ("upper", "Number", 3),
+        ("training", "bool", 4),
+    ],
+)
 _swish_float, _swish_tensor = _ops.swish.default, _ops.swish.Tensor
 _swish_float_eager, _swish_tensor_eager = _eager(_swish_float), _eager(_swish_tensor)
+_check_swish_arguments = _argument_checker(
+    "swish", [("input", "Tensor", 1), ("beta", "float or Tensor", 2)]
+)
+# What swish sends to the float overload (complex too, for the op to refuse).
+_SCALARS = (float, int, numbers.Number, torch.SymFloat, torch.SymInt, torch.SymBool)
 
 
 def prelu(input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """PReLU: ``x`` if ``x > 0`` else ``weight * x``, one weight or one per channel (dim 1)."""
     if _is_compiling():
         return _prelu(input, weight)
-    return _prelu_eager(input, weight)
+    try:
+        return _prelu_eager(input, weight)
+    except RuntimeError:
+        _check_prelu_arguments(input, weight)
+        raise
 
 
 def swish(input: torch.Tensor, beta: Union[float, torch.Tensor] = 1.0) -> torch.Tensor:
     """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient."""
-    compiling = _is_compiling()
-    if isinstance(beta, torch.Tensor):
-        return (_swish_tensor if compiling else _swish_tensor_eager)(input, beta)
-    return (_swish_float if compiling else _swish_float_eager)(input, beta)
+    # Anything but a number takes the Tensor overload: a tensor, or the fx
+    # Proxy standing for one under symbolic tracing, which the float overload
+    # would record as a constant, dropping a learnable beta's gradient.
+    if _is_compiling():  # (beta may be a SymFloat, whose __class__ Dynamo cannot trace)
+        return (_swish_float if isinstance(beta, _SCALARS) else _swish_tensor)(input, beta)
+    scalar = beta.__class__ in _PLAIN_NUMBERS or (
+        not isinstance(beta, torch.Tensor) and isinstance(beta, _SCALARS)  # (an ABC check: slow)
+    )
+    try:
+        return (_swish_float_eager if scalar else _swish_tensor_eager)(input, beta)
+    except RuntimeError:
+        _check_swish_arguments(input, beta)
+        raise
+
+
+_INF = math.inf
+
+
+def _check_rrelu_bounds(lower, upper) -> None:
+    """torch.rrelu's checks of the bounds, in its order."""
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if not math.isfinite(bound):
+            raise RuntimeError(f"torch_act.rrelu: {name} bound must be finite, got {float(bound)}")
+    if lower > upper:
+        raise RuntimeError(
+            f"torch_act.rrelu: the lower bound ({lower}) must be less than or equal to "
+            f"the upper bound ({upper})"
+        )
 
 
 def rrelu(
@@ -118,11 +313,30 @@ def rrelu(
     """RReLU (Xu et al., 2015). Training: each element's negative slope is drawn
     from U(lower, upper) with torch's generator and used again by backward.
     Evaluation: leaky_relu with slope (lower + upper) / 2, as torch."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace=inplace)  # noqa: F821 (generated)
-    noise = torch.empty_like(input).uniform_(lower, upper)
-    if inplace:
-        # The backward reads the input it saved, so that must not be the
-        # tensor overwritten here.
-        return input.copy_(_rrelu_with_noise(input.clone(), noise))
-    return _rrelu_with_noise(input, noise)
+    compiling = _is_compiling()
+    if not compiling and (
+        lower.__class__ not in _PLAIN_NUMBERS
+        or upper.__class__ not in _PLAIN_NUMBERS
+        or training.__class__ is not bool
+    ):
+        _check_rrelu_arguments(input, lower, upper, training)
+    # torch checks the bounds in both modes (in training uniform_ would, naming
+    # itself); the chained comparison is False for NaN too.
+    if not -_INF < lower <= upper < _INF:
+        _check_rrelu_bounds(lower, upper)
+    try:
+        if not training:
+            slope = (lower + upper) / 2
+            if inplace:
+                _leaky_relu_(input, slope)
+                return input
+            return (_leaky_relu if compiling else _leaky_relu_eager)(input, slope)
+        noise = torch.empty_like(input).uniform_(lower, upper)
+        if inplace:
+            # The backward reads the input it saved, so that must not be the
+            # tensor overwritten here.
+            return input.copy_(_rrelu_with_noise(input.clone(), noise))
+        return _rrelu_with_noise(input, noise)
+    except (RuntimeError, TypeError):  # TypeError: empty_like's, for a non-tensor input
+        _check_rrelu_arguments(input, lower, upper, training)
+        raise

@@ -31,6 +31,10 @@ class _Activation(nn.Module):
         bound.apply_defaults()
         for name, value in bound.arguments.items():
             setattr(self, name, value)
+        self._check_arguments()
+
+    def _check_arguments(self) -> None:
+        """The checks torch.nn's constructor makes (most make none)."""
 
     def extra_repr(self) -> str:
         twin = self.spec.torch_module
@@ -72,6 +76,18 @@ def _forward(act: Activation):
     return namespace["forward"]
 
 
+def _check_hardtanh_range(self) -> None:
+    # As torch.nn.Hardtanh, which (unlike the functional) refuses max_val == min_val.
+    if self.max_val <= self.min_val:
+        raise AssertionError(
+            f"torch_act.nn.Hardtanh: max_val ({self.max_val}) must be greater than "
+            f"min_val ({self.min_val})"
+        )
+
+
+_CONSTRUCTOR_CHECKS = {"Hardtanh": _check_hardtanh_range}
+
+
 def _generate(act: Activation) -> type:
     cls = type(
         act.module,
@@ -80,6 +96,7 @@ def _generate(act: Activation) -> type:
             "spec": act,
             "__signature__": _module_signature(act),
             "forward": _forward(act),
+            "_check_arguments": _CONSTRUCTOR_CHECKS.get(act.module, _Activation._check_arguments),
             "__module__": __name__,
             "__doc__": f"torch_act's {act.module}, a drop-in for torch.nn.{act.module}.",
         },
