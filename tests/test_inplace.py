@@ -102,3 +102,19 @@ def test_modified_saved_tensor_is_detected():
     out.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("case", INPLACE_CASES, ids=IDS)
+def test_inplace_on_inference_tensor(case):
+    """As torch: an inference tensor is refused outside inference mode (it has
+    no version counter) and updated inside it."""
+    with torch.inference_mode():
+        x = make_input("contiguous", torch.float32)
+    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+        case.ours(x, **case.kwargs, inplace=True)
+    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+        case.reference(x, **case.kwargs, inplace=True)  # torch refuses it the same way
+    with torch.inference_mode():
+        expected = case.call(case.ours, x)
+        case.ours(x, **case.kwargs, inplace=True)
+    torch.testing.assert_close(x, expected)
