@@ -138,6 +138,16 @@ struct LeakyRelu {
 struct EluResult;
 struct SeluResult;
 
+// The base of such a backward-only functor: Base's parameters and forward,
+// the output saved, no ops but <name>_backward and <name>_double_backward.
+template <class Base>
+struct ResultGradient : Base {
+  static constexpr Saved saved = Saved::Output;
+  static constexpr bool has_inplace = false;
+  static constexpr bool backward_only = true;
+  using Base::Base;
+};
+
 struct Elu {
   static constexpr const char* name = "elu";
   static constexpr const char* schema_params = "float alpha=1.0";
@@ -162,12 +172,9 @@ struct Elu {
 
 // elu_result_backward: ELU's gradient from its output, for elu_. For x <= 0,
 // f'(x) = y + alpha. That needs alpha >= 0 (y must keep x's sign); autograd.cpp checks.
-struct EluResult : Elu {
+struct EluResult : ResultGradient<Elu> {
   static constexpr const char* name = "elu_result";
-  static constexpr Saved saved = Saved::Output;
-  static constexpr bool has_inplace = false;
-  static constexpr bool backward_only = true;
-  using Elu::Elu;
+  using ResultGradient::ResultGradient;
   bool output_determines_gradient() const { return alpha >= 0; }
 
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
@@ -201,11 +208,8 @@ struct Selu {
 };
 
 // selu_result_backward: SELU's gradient from its output, for selu_.
-struct SeluResult : Selu {
+struct SeluResult : ResultGradient<Selu> {
   static constexpr const char* name = "selu_result";
-  static constexpr Saved saved = Saved::Output;
-  static constexpr bool has_inplace = false;
-  static constexpr bool backward_only = true;
 
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
     return where(y <= T(0), g * (y + T(kScale * kAlpha)), g * T(kScale));
@@ -370,12 +374,9 @@ struct Celu {
 // celu_result_backward: CELU's gradient from its output, for celu_. For x <= 0
 // the output keeps the sign of alpha (exp(x/alpha) - 1) <= 0 for either sign
 // of alpha, so the output decides the branch, and f'(x) = y/alpha + 1.
-struct CeluResult : Celu {
+struct CeluResult : ResultGradient<Celu> {
   static constexpr const char* name = "celu_result";
-  static constexpr Saved saved = Saved::Output;
-  static constexpr bool has_inplace = false;
-  static constexpr bool backward_only = true;
-  using Celu::Celu;
+  using ResultGradient::ResultGradient;
 
   template <class T> TORCH_ACT_HD T backward(T g, T y) const {
     return where(y <= T(0), g * (y * T(1.0 / alpha) + T(1)), g);

@@ -280,7 +280,7 @@ void check_inplace_ops() {
   const Tensor g = at::randn_like(x);
   const std::vector<std::tuple<std::string, double, std::function<Tensor(const Tensor&)>>> ops = {
       {"leaky_relu_", 0.2, [](const Tensor& t) { return at::leaky_relu(t, 0.2); }},  // saves input
-      {"elu_", 1.3, [](const Tensor& t) { return at::elu(t, 1.3); }},  // saves output
+      {"elu_", 1.3, [](const Tensor& t) { return at::elu(t, 1.3); }},  // saves output (elu_result)
   };
   for (const auto& [name, p, reference] : ops) {
     check(name + " in place: value and grad", [&](std::string& detail) {
@@ -462,8 +462,11 @@ void check_errors() {
                [] { ta_prelu(at::randn({2, 3}, at::kDouble), at::rand({4}, at::kDouble)); });
   check_raises("swish.Tensor with two betas",
                [] { ta_swish_t(at::randn({2, 3}, at::kDouble), at::rand({2}, at::kDouble)); });
-  check_raises("elu(alpha=-1) with requires_grad", [] {
-    ta_float("torch_act::elu", at::randn({3}, at::kDouble).requires_grad_(true), -1.0);
+  // In place, ELU's gradient comes from the saved output, which needs alpha >= 0
+  // (out of place it comes from the input, and any alpha works).
+  check_raises("elu_(alpha=-1) with requires_grad", [] {
+    Tensor y = at::randn({3}, at::kDouble).requires_grad_(true) * 1.0;
+    op<void(const Tensor&, double)>("torch_act::elu_").call(y, -1.0);
   });
 }
 
