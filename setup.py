@@ -107,7 +107,7 @@ setup(
     packages=find_packages(include=["torch_act", "torch_act.*"]),
     python_requires=">=3.9",
     install_requires=["torch>=2.4"],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "numpy"], "models": ["transformers"]},
     ext_modules=[extension()],
     cmdclass={"build_ext": BuildCpuVariants},
 )

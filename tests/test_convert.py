@@ -2,11 +2,18 @@
 (and back) without changing outputs, gradients, parameters or state_dict;
 get_activation builds modules by name. Both are driven by the spec table."""
 import copy
+import functools
 import inspect
+import logging
+import math
 import pickle
+import re
+import subprocess
+import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import torch_act
@@ -295,3 +302,366 @@ def test_aliases_follow_the_table(monkeypatch):
     for alias in ("quick_gelu", "squared_relu"):
         target = ALIASES[alias][0].lower()
         assert (alias in torch_act.list_activations()) == (target in rows)
+
+
+# --- transformers and timm ----------------------------------------------------
+# Stand-ins with the real classes' __module__, __qualname__, attributes and
+# forward formulas, so these tests need neither library.
+
+def stand_in(module, name, forward, init=None, base=nn.Module):
+    """A class that convert sees as `module`.`name`."""
+    def __init__(self, *args, **kwargs):
+        base.__init__(self)
+        if init is not None:
+            init(self, *args, **kwargs)
+
+    cls = type(name, (base,), {"__init__": __init__, "forward": forward})
+    cls.__module__, cls.__qualname__ = module, name
+    return cls
+
+
+def named(name, fn):
+    fn.__name__ = name
+    return fn
+
+
+HF = "transformers.activations"
+TIMM = "timm.layers.activations"
+
+
+def _gelu_erf(x):
+    return x * 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
+def _gelu_tanh_pow(x):
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))
+    return 0.5 * x * (1.0 + torch.tanh(inner))
+
+
+def _init_act(default, python_name):
+    """transformers' pattern: pick the function in __init__, keep it as self.act."""
+    def init(self, use_python=False):
+        self.act = getattr(self, python_name) if use_python else default
+    return init
+
+
+def _init_inplace(self, inplace=False):
+    self.inplace = inplace
+
+
+def _init_min_max(self, min, max):
+    self.min, self.max = min, max
+
+
+class HFStandIns:
+    GELUActivation = stand_in(HF, "GELUActivation", lambda self, x: self.act(x),
+                              _init_act(F.gelu, "_gelu_python"))
+    GELUActivation._gelu_python = named("_gelu_python", lambda self, x: _gelu_erf(x))
+    GELUTanh = stand_in(
+        HF, "GELUTanh", lambda self, x: self.act(x),
+        _init_act(functools.partial(F.gelu, approximate="tanh"), "_gelu_tanh_python"))
+    GELUTanh._gelu_tanh_python = named("_gelu_tanh_python", lambda self, x: _gelu_tanh_pow(x))
+    NewGELUActivation = stand_in(HF, "NewGELUActivation", lambda self, x: _gelu_tanh_pow(x))
+    FastGELUActivation = stand_in(
+        HF, "FastGELUActivation",
+        lambda self, x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))))
+    AccurateGELUActivation = stand_in(
+        HF, "AccurateGELUActivation",
+        lambda self, x: 0.5 * x * (1 + torch.tanh(
+            self.precomputed_constant * (x + 0.044715 * torch.pow(x, 3)))),
+        lambda self: setattr(self, "precomputed_constant", math.sqrt(2 / math.pi)))
+    QuickGELUActivation = stand_in(HF, "QuickGELUActivation",
+                                   lambda self, x: x * torch.sigmoid(1.702 * x))
+    SiLUActivation = stand_in(HF, "SiLUActivation", lambda self, x: F.silu(x))
+    MishActivation = stand_in(HF, "MishActivation", lambda self, x: self.act(x),
+                              lambda self: setattr(self, "act", F.mish))
+    ReLUSquaredActivation = stand_in(HF, "ReLUSquaredActivation",
+                                     lambda self, x: torch.square(F.relu(x)))
+    ClippedGELUActivation = stand_in(
+        HF, "ClippedGELUActivation", lambda self, x: torch.clip(F.gelu(x), self.min, self.max),
+        _init_min_max)
+    LaplaceActivation = stand_in(
+        HF, "LaplaceActivation",
+        lambda self, x: 0.5 * (1.0 + torch.erf((x - 0.707107) / (0.282095 * math.sqrt(2.0)))))
+    SqrtSoftplusActivation = stand_in(HF, "SqrtSoftplusActivation",
+                                      lambda self, x: F.softplus(x).sqrt())
+    LinearActivation = stand_in(HF, "LinearActivation", lambda self, x: x)
+    # A class added to transformers after convert's table was written.
+    FutureActivation = stand_in(HF, "FutureActivation", lambda self, x: x * 2)
+
+
+class TimmStandIns:
+    Swish = stand_in(TIMM, "Swish", lambda self, x: x.mul_(x.sigmoid()) if self.inplace
+                     else x.mul(x.sigmoid()), _init_inplace)
+    Mish = stand_in(TIMM, "Mish", lambda self, x: x.mul(F.softplus(x).tanh()),
+                    lambda self, inplace=False: None)
+    Sigmoid = stand_in(TIMM, "Sigmoid", lambda self, x: x.sigmoid_() if self.inplace
+                       else x.sigmoid(), _init_inplace)
+    Tanh = stand_in(TIMM, "Tanh", lambda self, x: x.tanh_() if self.inplace else x.tanh(),
+                    _init_inplace)
+    HardSwish = stand_in(TIMM, "HardSwish", lambda self, x: (
+        x.mul_(F.relu6(x + 3.0).div_(6.0)) if self.inplace else x.mul(F.relu6(x + 3.0).div_(6.0))),
+        _init_inplace)
+    HardSigmoid = stand_in(TIMM, "HardSigmoid", lambda self, x: (
+        x.add_(3.0).clamp_(0.0, 6.0).div_(6.0) if self.inplace else F.relu6(x + 3.0) / 6.0),
+        _init_inplace)
+    HardMish = stand_in(TIMM, "HardMish", lambda self, x: 0.5 * x * (x + 2).clamp(min=0, max=2),
+                        _init_inplace)
+    PReLU = stand_in(
+        TIMM, "PReLU", lambda self, x: F.prelu(x, self.weight),
+        lambda self, num_parameters=1, init=0.25, inplace=False: nn.PReLU.__init__(
+            self, num_parameters=num_parameters, init=init),
+        base=nn.PReLU)
+    GELU = stand_in(TIMM, "GELU", lambda self, x: F.gelu(x), lambda self, inplace=False: None)
+    GELUTanh = stand_in(TIMM, "GELUTanh", lambda self, x: F.gelu(x, approximate="tanh"),
+                        lambda self, inplace=False: None)
+    QuickGELU = stand_in(TIMM, "QuickGELU", lambda self, x: x * torch.sigmoid(1.702 * x),
+                         lambda self, inplace=False: None)
+    SwishMe = stand_in("timm.layers.activations_me", "SwishMe",
+                       lambda self, x: x.mul(torch.sigmoid(x)))
+    HardSwishMe = stand_in("timm.layers.activations_me", "HardSwishMe",
+                           lambda self, x: x * (x + 3).clamp(min=0, max=6).div(6.0))
+    OldSwish = stand_in("timm.models.layers.activations", "Swish",  # before timm 0.9
+                        lambda self, x: x.mul(x.sigmoid()), _init_inplace)
+
+
+# (make the module, the torch_act class expected, its configuration)
+MAPPED = [
+    ("hf-gelu", lambda: HFStandIns.GELUActivation(), TN.GELU, {"approximate": "none"}),
+    ("hf-gelu-python", lambda: HFStandIns.GELUActivation(use_python=True), TN.GELU,
+     {"approximate": "none"}),
+    ("hf-gelu-tanh", lambda: HFStandIns.GELUTanh(), TN.GELU, {"approximate": "tanh"}),
+    ("hf-gelu-tanh-python", lambda: HFStandIns.GELUTanh(use_python=True), TN.GELU,
+     {"approximate": "tanh"}),
+    ("hf-new-gelu", lambda: HFStandIns.NewGELUActivation(), TN.GELU, {"approximate": "tanh"}),
+    ("hf-fast-gelu", lambda: HFStandIns.FastGELUActivation(), TN.GELU, {"approximate": "tanh"}),
+    ("hf-accurate-gelu", lambda: HFStandIns.AccurateGELUActivation(), TN.GELU,
+     {"approximate": "tanh"}),
+    ("hf-quick-gelu", lambda: HFStandIns.QuickGELUActivation(), TN.QuickGELU, {}),
+    ("hf-silu", lambda: HFStandIns.SiLUActivation(), TN.SiLU, {"inplace": False}),
+    ("hf-mish", lambda: HFStandIns.MishActivation(), TN.Mish, {"inplace": False}),
+    ("hf-relu2", lambda: HFStandIns.ReLUSquaredActivation(), TN.SquaredReLU, {}),
+    ("timm-swish", lambda: TimmStandIns.Swish(), TN.SiLU, {"inplace": False}),
+    ("timm-swish-inplace", lambda: TimmStandIns.Swish(inplace=True), TN.SiLU, {"inplace": True}),
+    ("timm-mish", lambda: TimmStandIns.Mish(inplace=True), TN.Mish, {"inplace": False}),
+    ("timm-sigmoid", lambda: TimmStandIns.Sigmoid(inplace=True), TN.Sigmoid, {}),
+    ("timm-tanh", lambda: TimmStandIns.Tanh(), TN.Tanh, {}),
+    ("timm-hardswish", lambda: TimmStandIns.HardSwish(inplace=True), TN.Hardswish,
+     {"inplace": True}),
+    ("timm-hardsigmoid", lambda: TimmStandIns.HardSigmoid(), TN.Hardsigmoid, {"inplace": False}),
+    ("timm-hardsigmoid-inplace", lambda: TimmStandIns.HardSigmoid(inplace=True), TN.Hardsigmoid,
+     {"inplace": True}),
+    ("timm-prelu", lambda: TimmStandIns.PReLU(num_parameters=8, init=0.1), TN.PReLU,
+     {"num_parameters": 8, "init": 0.1}),
+    ("timm-gelu", lambda: TimmStandIns.GELU(), TN.GELU, {"approximate": "none"}),
+    ("timm-gelu-tanh", lambda: TimmStandIns.GELUTanh(), TN.GELU, {"approximate": "tanh"}),
+    ("timm-quick-gelu", lambda: TimmStandIns.QuickGELU(), TN.QuickGELU, {}),
+    ("timm-swish-me", lambda: TimmStandIns.SwishMe(), TN.SiLU, {"inplace": False}),
+    ("timm-hardswish-me", lambda: TimmStandIns.HardSwishMe(), TN.Hardswish, {"inplace": False}),
+    ("timm-old-swish", lambda: TimmStandIns.OldSwish(), TN.SiLU, {"inplace": False}),
+]
+
+
+def mlp(act):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 3)).double()
+
+
+@pytest.mark.parametrize("make,cls,config", [m[1:] for m in MAPPED], ids=[m[0] for m in MAPPED])
+def test_transformers_and_timm_classes_map_with_the_same_math(make, cls, config):
+    act = make()
+    model = mlp(act)
+    reference = copy.deepcopy(model)
+    x = torch.randn(5, 6, dtype=torch.float64) * 3
+    model, report = torch_act.convert(model, report=True)
+    assert type(model[1]) is cls
+    assert {k: getattr(model[1], k) for k in config} == config
+    library = "transformers" if type(act).__module__.startswith("transformers") else "timm"
+    assert report.swapped == {f"{library}.{type(act).__qualname__}": 1} and report.left == []
+    assert_same(run(model, x), run(reference, x))
+    if cls is TN.PReLU:  # the same Parameter, as for torch.nn.PReLU
+        assert model[1].weight is act.weight
+
+
+LEFT = [
+    ("clipped", lambda: HFStandIns.ClippedGELUActivation(-10, 10), "clipped"),
+    ("laplace", lambda: HFStandIns.LaplaceActivation(), "Laplace"),
+    ("sqrt-softplus", lambda: HFStandIns.SqrtSoftplusActivation(), "sqrt(softplus"),
+    ("future", lambda: HFStandIns.FutureActivation(), "does not know"),
+    ("hard-mish", lambda: TimmStandIns.HardMish(), "hard Mish"),
+    ("gelu-act-other", lambda: _with_act(HFStandIns.GELUActivation(), torch.tanh), "its act"),
+    ("accurate-other", lambda: _with_attr(HFStandIns.AccurateGELUActivation(),
+                                          precomputed_constant=0.8), "precomputed_constant"),
+    ("relu-subclass", lambda: type("MyReLU", (nn.ReLU,), {})(), "subclass of torch.nn.ReLU"),
+    ("look-alike", lambda: stand_in("mymodels.layers", "GELU", lambda self, x: x)(),
+     "named like an activation"),
+]
+
+
+def _with_act(module, fn):
+    module.act = fn
+    return module
+
+
+def _with_attr(module, **attrs):
+    for k, v in attrs.items():
+        setattr(module, k, v)
+    return module
+
+
+@pytest.mark.parametrize("make,reason", [m[1:] for m in LEFT], ids=[m[0] for m in LEFT])
+def test_classes_left_are_reported_and_strict_raises(make, reason):
+    act = make()
+    model = mlp(act)
+    converted, report = torch_act.convert(copy.deepcopy(model), report=True)
+    assert type(converted[1]) is type(act)
+    assert report.swapped == {}
+    assert len(report.left) == 1
+    path, label, why = report.left[0]
+    assert path == "1" and label.endswith(type(act).__qualname__) and reason in why
+    with pytest.raises(ValueError, match=r"strict=True.*\b1 \(.*" + re.escape(reason)):
+        torch_act.convert(model, strict=True)
+    assert model[1] is act  # strict changes nothing
+
+
+def test_modules_that_are_not_activations_are_neither_swapped_nor_left():
+    glu_block = stand_in("mymodels.layers", "GLU", lambda self, x: self.proj(x),
+                         lambda self: setattr(self, "proj", nn.Linear(8, 8)))()
+    model = nn.Sequential(nn.Linear(6, 8), HFStandIns.LinearActivation(), glu_block, nn.Identity())
+    model, report = torch_act.convert(model, report=True)
+    assert report.swapped == {} and report.left == []
+    assert torch_act.convert(model, strict=True) is model
+
+
+def test_report_counts_and_paths_of_a_mixed_model():
+    shared = HFStandIns.NewGELUActivation()
+    model = nn.Sequential(
+        nn.Linear(6, 8), shared, nn.Sequential(nn.Linear(8, 8), shared, nn.ReLU()),
+        HFStandIns.ClippedGELUActivation(-10, 10), nn.ModuleDict({"act": TimmStandIns.GELUTanh()}),
+    )
+    model, report = torch_act.convert(model, report=True)
+    # The shared module is one module: one swap, one shared replacement.
+    assert report.swapped == {
+        "transformers.NewGELUActivation": 1, "torch.nn.ReLU": 1, "timm.GELUTanh": 1}
+    assert model[1] is model[2][1] and type(model[1]) is TN.GELU
+    assert report.left == [("3", "transformers.ClippedGELUActivation",
+                            "GELU clipped to [-10, 10]: torch_act has no clipped GELU")]
+    assert str(report).startswith("swapped 3 (") and "left 1 (3 (" in str(report)
+
+
+def test_report_of_the_cnn_and_of_going_back_to_torch():
+    model = make_cnn()
+    expected = {}
+    for cls in activation_classes(model):
+        label = f"torch.nn.{cls.__name__}"
+        expected[label] = expected.get(label, 0) + 1
+    model, report = torch_act.convert(model, report=True)
+    assert report.swapped == expected and report.left == []
+    model.add_module("swish", TN.Swish())
+    model, back = torch_act.convert(model, to="torch", report=True)
+    assert back.swapped == {k.replace("torch.nn", "torch_act.nn"): n for k, n in expected.items()}
+    assert back.left == [("swish", "torch_act.nn.Swish", "no torch.nn counterpart")]
+    with pytest.raises(ValueError, match="swish .torch_act.nn.Swish.: no torch.nn counterpart"):
+        torch_act.convert(model, to="torch", strict=True)
+
+
+def test_activation_as_model_reports_an_empty_path():
+    model, report = torch_act.convert(HFStandIns.QuickGELUActivation(), report=True)
+    assert type(model) is TN.QuickGELU and report.swapped == {"transformers.QuickGELUActivation": 1}
+    model, report = torch_act.convert(HFStandIns.LaplaceActivation(), report=True)
+    assert report.left[0][0] == ""
+    with pytest.raises(ValueError, match="<model>"):
+        torch_act.convert(model, strict=True)
+
+
+def test_convert_logs_a_one_line_summary(caplog):
+    with caplog.at_level(logging.INFO, logger="torch_act"):
+        torch_act.convert(nn.Sequential(nn.ReLU(), HFStandIns.LaplaceActivation()))
+    (record,) = [r for r in caplog.records if r.name.startswith("torch_act")]
+    assert record.levelno == logging.INFO and "\n" not in record.getMessage()
+    assert "swapped 1 (torch.nn.ReLU: 1); left 1 (1 (transformers.LaplaceActivation))" in (
+        record.getMessage())
+
+
+def test_convert_never_imports_transformers_or_timm():
+    code = (
+        "import sys, torch, torch_act\n"
+        "torch_act.convert(torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 2)))\n"
+        "assert not {'transformers', 'timm'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- real transformers classes and models (tiny, randomly initialised, no downloads) ---
+
+def test_every_transformers_act2fn_entry():
+    activations = pytest.importorskip("transformers.activations")
+    left = {"gelu_10", "laplace", "sqrtsoftplus", "xielu"}  # no torch_act op: see _convert
+    x = torch.randn(5, 6, dtype=torch.float64) * 3
+    for key in activations.ACT2CLS:
+        model = mlp(activations.ACT2FN[key])
+        reference = copy.deepcopy(model)
+        model, report = torch_act.convert(model, report=True)
+        if key == "linear":  # the identity: nothing to swap
+            assert report.swapped == {} and report.left == []
+        elif key in left:
+            assert report.swapped == {} and len(report.left) == 1, key
+        else:
+            assert sum(report.swapped.values()) == 1 and report.left == [], key
+            assert type(model[1]).__module__ == "torch_act.nn", key
+            assert_same(run(model, x), run(reference, x))
+
+
+# --- tiny transformers models ---
+
+def tiny_transformers_models():
+    transformers = pytest.importorskip("transformers")
+    tiny = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    ids = {"input_ids": torch.randint(0, 50, (2, 7), generator=torch.Generator().manual_seed(0))}
+    image = {"pixel_values": torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))}
+    whisper = {
+        "input_features": torch.randn(1, 8, 16, generator=torch.Generator().manual_seed(0)),
+        "decoder_input_ids": torch.tensor([[1, 5, 7]]),
+    }
+    return {
+        "bert": (transformers.BertModel, transformers.BertConfig(
+            vocab_size=50, max_position_embeddings=16, **tiny), ids),
+        "gpt2": (transformers.GPT2Model, transformers.GPT2Config(
+            vocab_size=50, n_positions=16, n_embd=16, n_layer=2, n_head=2, bos_token_id=0,
+            eos_token_id=0), ids),
+        "llama": (transformers.LlamaModel, transformers.LlamaConfig(
+            vocab_size=50, max_position_embeddings=16, num_key_value_heads=2, **tiny), ids),
+        "vit": (transformers.ViTModel, transformers.ViTConfig(
+            image_size=16, patch_size=4, num_channels=3, **tiny), image),
+        "whisper": (transformers.WhisperModel, transformers.WhisperConfig(
+            vocab_size=60, pad_token_id=0, bos_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1, d_model=16, encoder_layers=1, decoder_layers=1,
+            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+            decoder_ffn_dim=32, num_mel_bins=8, max_source_positions=8, max_target_positions=8),
+            whisper),
+        "convnext": (transformers.ConvNextModel, transformers.ConvNextConfig(
+            num_channels=3, hidden_sizes=[8, 16], depths=[1, 1], num_stages=2, image_size=16),
+            image),
+    }
+
+
+TRANSFORMERS_MODELS = ["bert", "gpt2", "llama", "vit", "whisper", "convnext"]
+
+
+def build_tiny(name):
+    model_cls, config, inputs = tiny_transformers_models()[name]
+    torch.manual_seed(0)
+    return model_cls(config).eval(), inputs
+
+
+@pytest.mark.parametrize("name", TRANSFORMERS_MODELS)
+def test_tiny_transformers_models_convert_with_outputs_unchanged(name):
+    model, inputs = build_tiny(name)
+    with torch.no_grad():
+        expected = model(**inputs).last_hidden_state
+    model, report = torch_act.convert(model, report=True)
+    assert sum(report.swapped.values()) > 0 and report.left == [], report
+    assert any(label.startswith("transformers.") for label in report.swapped), report
+    assert torch_act.convert(model, strict=True) is model  # nothing left to swap
+    with torch.no_grad():
+        torch.testing.assert_close(model(**inputs).last_hidden_state, expected)
