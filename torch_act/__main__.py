@@ -6,10 +6,14 @@ our op relative to native torch (native time / ours: above 1 means faster),
 measured side by side in this process. Exits non-zero if any check fails.
 
 python -m torch_act bench ...: the full benchmark (see torch_act/benchmark.py).
+python -m torch_act bench --models ...: whole small models, eager and compiled
+(benchmarks/compiled_models.py; needs a source checkout).
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import pathlib
 import sys
 
 import torch
@@ -77,9 +81,23 @@ def check(act: Activation, numel: int, quick: bool, device: torch.device) -> dic
     return row
 
 
+def _compiled_models_benchmark():
+    """benchmarks/compiled_models.py, loaded by path: benchmarks/ is not a package."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "compiled_models.py"
+    if not path.is_file():
+        sys.exit(f"bench --models needs a source checkout of torch_act: {path} not found")
+    spec = importlib.util.spec_from_file_location("torch_act_compiled_models", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
+        if "--models" in argv[1:]:  # its own option set: the models benchmark parses it all
+            return _compiled_models_benchmark().main(argv[1:])
         return benchmark.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
     parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")

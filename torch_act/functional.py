@@ -58,7 +58,19 @@ def _render(act: Activation) -> str:
         ]
 
     lines = [f"def {act.name}({', '.join(signature)}):"]
-    lines += ["    if _is_compiling():", *call("_op", "        ")]
+    lines += ["    if _is_compiling():"]
+    if act.inplace:
+        # Compiled, an in-place call is the out-of-place op written back with
+        # copy_, which functionalization and Inductor fold into the neighbours'
+        # kernel; a mutating custom op goes through auto_functionalized, whose
+        # clones Inductor keeps (3 more kernels in a ResNet block's forward).
+        # The op reads a clone: the input it saves must not be the tensor
+        # that copy_ overwrites.
+        lines += [
+            "        if inplace:",
+            f"            return input.copy_(_op(input.clone(){call_args}))",
+        ]
+    lines += [f"        return _op(input{call_args})"]
     # A Python float or int is what torch takes; anything else (a tensor, a
     # NumPy scalar, a bool for an int) is checked here: the op would take a
     # one-element tensor that torch refuses, e.g. one that requires grad.
