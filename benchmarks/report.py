@@ -106,6 +106,16 @@ def overhead_table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+def compiled_models_section() -> list[str]:
+    """benchmarks/compiled_models.md: the compiled-model run (python -m
+    torch_act bench --models) and its reading, kept as written."""
+    path = os.path.join(HERE, "compiled_models.md")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [f.read().strip(), ""]
+
+
 def cuda_sections() -> list[str]:
     """The GPU runs kept as benchmarks/results/CUDA-<label>.json (written by
     tools/gpu_check.sh), summarized, then benchmarks/cuda_reading.md."""
@@ -166,6 +176,7 @@ def render(results: dict[str, dict]) -> str:
         "",
         "See the section at the end, written for the run recorded here.",
         "",
+        *compiled_models_section(),
         *cuda_sections(),
     ]
     for variant, data in results.items():

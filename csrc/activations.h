@@ -501,13 +501,21 @@ struct Hardswish {
 
 // ------------------------------------------------------------ Hardtanh, ReLU6
 // clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 on and past
-// the bounds (torch's convention).
+// the bounds (torch's convention). The output decides that as well as the
+// input does (y is clamped exactly onto a bound, and NaN stays NaN), so the
+// in-place ops save their output, as torch does, instead of a copy of x:
+// their node runs hardtanh_result_backward / relu6_result_backward, the same
+// formula read on y.
+struct HardtanhResult;
+struct Relu6Result;
+
 struct Hardtanh {
   static constexpr const char* name = "hardtanh";
   static constexpr const char* schema_params = "float min_val=-1.0, float max_val=1.0";
   using Params = std::tuple<double, double>;
   static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = true;
+  using InplaceGradient = HardtanhResult;
 
   double min_val, max_val;
   // As torch: min_val > max_val is refused, a NaN bound is accepted (and
@@ -528,11 +536,21 @@ struct Hardtanh {
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
 
+struct HardtanhResult : ResultGradient<Hardtanh> {
+  static constexpr const char* name = "hardtanh_result";
+  using ResultGradient::ResultGradient;
+};
+
 struct Relu6 : Hardtanh {
   static constexpr const char* name = "relu6";
   static constexpr const char* schema_params = "";
   using Params = std::tuple<>;
+  using InplaceGradient = Relu6Result;
   Relu6() : Hardtanh(0.0, 6.0) {}
+};
+
+struct Relu6Result : ResultGradient<Relu6> {
+  static constexpr const char* name = "relu6_result";
 };
 
 // --------------------------------------------------------------- LogSigmoid

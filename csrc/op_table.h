@@ -24,8 +24,9 @@ struct TypeList {};
 // the output; see activations.h).
 using UnaryActivations = TypeList<
     Sigmoid, Tanh, Relu, LeakyRelu, Elu, EluResult, Selu, SeluResult, Silu, Swish, Gelu, Celu,
-    CeluResult, Mish, Softplus, Softsign, Hardsigmoid, Hardswish, Hardtanh, Relu6, LogSigmoid,
-    Tanhshrink, Softshrink, Hardshrink, Threshold, QuickGelu, SquaredRelu>;
+    CeluResult, Mish, Softplus, Softsign, Hardsigmoid, Hardswish, Hardtanh, HardtanhResult, Relu6,
+    Relu6Result, LogSigmoid, Tanhshrink, Softshrink, Hardshrink, Threshold, QuickGelu,
+    SquaredRelu>;
 
 // Whether Act has forward ops (<name>, <name>_), or only backward ones.
 template <class Act, class = void>

@@ -312,6 +312,14 @@ class SquaredRelu:
     double_backward = staticmethod(lambda gg, g, x: _mask(x <= 0, 0, 2 * gg * g))
 
 
+def _backward_only(formulas):
+    class Result:
+        backward = formulas.backward
+        double_backward = formulas.double_backward
+
+    return Result
+
+
 # Op name -> formulas, for every unary op of the C++ op table (op_table.h).
 UNARY = {
     "sigmoid": Sigmoid, "tanh": Tanh, "relu": Relu, "leaky_relu": LeakyRelu,
@@ -319,6 +327,8 @@ UNARY = {
     "silu": Silu, "swish": Swish, "gelu": Gelu, "celu": Celu, "celu_result": CeluResult,
     "mish": Mish, "softplus": Softplus, "softsign": Softsign, "hardsigmoid": Hardsigmoid,
     "hardswish": Hardswish, "hardtanh": Hardtanh, "relu6": Relu6, "logsigmoid": LogSigmoid,
+    # The in-place ops' gradients from the output: the same formulas, read on y.
+    "hardtanh_result": _backward_only(Hardtanh), "relu6_result": _backward_only(Relu6),
     "tanhshrink": Tanhshrink, "softshrink": Softshrink, "hardshrink": Hardshrink,
     "threshold": Threshold, "quick_gelu": QuickGelu, "squared_relu": SquaredRelu,
 }
