@@ -13,6 +13,7 @@ picks the GPU architectures, as for any torch extension.
 import glob
 import os
 import platform
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import find_packages, setup
@@ -99,9 +100,15 @@ class BuildCpuVariants(BuildExtension):
         super().build_extension(ext)
 
 
+def version() -> str:
+    """torch_act.__version__, read without importing the package (its _C is not built yet)."""
+    with open(os.path.join("torch_act", "__init__.py")) as f:
+        return re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
+
+
 setup(
     name="torch_act",
-    version="0.1.0",
+    version=version(),
     description="Activation functions as C++ ATen operators with hand-written gradients",
     license="BSD-3-Clause",
     packages=find_packages(include=["torch_act", "torch_act.*"]),

@@ -41,8 +41,6 @@ _LEARNABLE_INIT_ARGS = {"PReLU": ("num_parameters", "init")}
 # is offered only while its target is a row of the table.
 ALIASES = {
     "gelu_tanh": ("gelu", {"approximate": "tanh"}),
-    "quick_gelu": ("QuickGELU", {}),
-    "squared_relu": ("SquaredReLU", {}),
 }
 
 
