@@ -115,8 +115,9 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   };
 
   // What an in-place call saves and which node it records: Act's own, or,
-  // where the in-place op saves the output instead (ELU, SELU, CELU), those
-  // of Act::InplaceGradient (its node is "torch_act::elu_result_backward").
+  // where the in-place op saves the output instead (ELU, SELU, CELU,
+  // Hardtanh, ReLU6), those of Act::InplaceGradient (its node is, e.g.,
+  // "torch_act::elu_result_backward").
   using InplaceAct = typename InplaceGradientOf<Act>::type;
   static constexpr bool kOwnInplaceGradient = std::is_same_v<InplaceAct, Act>;
   static constexpr Saved kInplaceSaved = InplaceAct::saved;
