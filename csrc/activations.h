@@ -27,6 +27,8 @@
 // element and reduced to p's shape by the op (see param_ops.cpp).
 #pragma once
 
+#include <cstddef>
+#include <initializer_list>
 #include <string_view>
 #include <tuple>
 
@@ -754,6 +756,132 @@ struct Glu {
     return {{gga * s + ggb * a * q,                              // d/dg
              ggb * g * q,                                        // d/da
              g * q * (gga + a * (T(1) - T(2) * s) * ggb)}};      // d/db
+  }
+};
+
+// ---------------------------------------------- built from a unary activation
+
+// Op names joined at compile time ("silu" -> "silu_glu"): constant like every
+// other functor's name, so no static-initialization order to mind.
+constexpr size_t text_length(const char* text) {
+  size_t n = 0;
+  while (text[n] != '\0') {
+    ++n;
+  }
+  return n;
+}
+template <size_t N>
+struct JoinedName {
+  char text[N + 1];
+};
+template <size_t N>
+constexpr JoinedName<N> join_name(const char* prefix, const char* stem, const char* suffix) {
+  JoinedName<N> joined{};
+  size_t i = 0;
+  for (const char* part : {prefix, stem, suffix}) {
+    for (size_t k = 0; part[k] != '\0'; ++k) {
+      joined.text[i++] = part[k];
+    }
+  }
+  joined.text[i] = '\0';
+  return joined;
+}
+// A unary functor's value f(x), slope g f'(x) and curvature gg g f''(x) at its
+// input x, whichever tensor its backward reads (from the output: y = f(x)
+// first, and d/dx = d/dy f'(x) for the curvature).
+template <class Act>
+struct AtInput {
+  template <class T> TORCH_ACT_HD static T value(const Act& act, T x) { return act.forward(x); }
+  template <class T> TORCH_ACT_HD static T slope(const Act& act, T g, T x) {
+    if constexpr (Act::saved == Saved::Input) {
+      return act.backward(g, x);
+    } else {
+      return act.backward(g, act.forward(x));
+    }
+  }
+  template <class T> TORCH_ACT_HD static T curvature(const Act& act, T gg, T g, T x) {
+    if constexpr (Act::saved == Saved::Input) {
+      return act.double_backward(gg, g, x);
+    } else {
+      T y = act.forward(x);
+      return act.backward(act.double_backward(gg, g, y), y);
+    }
+  }
+};
+
+// The gated unit of any unary activation f (Dauphin et al. 2017; Shazeer 2020:
+// SwiGLU is f = SiLU, GEGLU f = GELU, ReGLU f = ReLU): y = f(gate) * up.
+//   d/dgate = g up f'(gate),  d/dup = g f(gate)
+// and, given gg_gate and gg_up flowing into those,
+//   d/dg = gg_gate up f'(gate) + gg_up f(gate)
+//   d/dgate = gg_gate g up f''(gate) + gg_up g f'(gate),  d/dup = gg_gate g f'(gate)
+// Backward reads only the two inputs; f(gate) is recomputed, not saved.
+// Ops <act>_glu, <act>_glu_backward, <act>_glu_double_backward (param_ops.cpp).
+template <class Act>
+struct Gated {
+  static constexpr auto kName = join_name<text_length(Act::name) + 4>("", Act::name, "_glu");
+  static constexpr const char* name = kName.text;
+  static constexpr const char* overload = "";
+  static constexpr const char* input_name = "gate";
+  static constexpr const char* param_name = "up";
+  static constexpr const char* schema_params = Act::schema_params;
+  using Params = typename Act::Params;
+  using Unary = Act;
+
+  Act act;
+  template <class... P>
+  explicit Gated(P... params) : act(params...) {}
+
+  template <class T> TORCH_ACT_HD T forward(T gate, T up) const {
+    return AtInput<Act>::value(act, gate) * up;
+  }
+  template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T gate, T up) const {
+    return {{AtInput<Act>::slope(act, g * up, gate), g * AtInput<Act>::value(act, gate)}};
+  }
+  template <class T>
+  TORCH_ACT_HD Values<T, 3> double_backward(T gg_gate, T gg_up, T g, T gate, T up) const {
+    using F = AtInput<Act>;
+    T f = F::value(act, gate);
+    return {{F::slope(act, gg_gate * up, gate) + gg_up * f,
+             F::curvature(act, gg_gate, g * up, gate) + F::slope(act, gg_up * g, gate),
+             F::slope(act, gg_gate * g, gate)}};
+  }
+};
+
+// Fused bias + activation: y = f(x + bias), bias broadcast over x's last dim
+// (a Linear layer's bias, added where the activation reads x anyway).
+//   d/dx = g f'(x + bias), d/dbias = the same, summed by the op over the
+//   leading dims; double backward: with s = gg_x + gg_bias, d/dg = s f',
+//   d/dx = d/dbias = s g f''.
+// Ops bias_<act>, bias_<act>_backward, bias_<act>_double_backward.
+template <class Act>
+struct BiasAct {
+  static constexpr auto kName = join_name<text_length(Act::name) + 5>("bias_", Act::name, "");
+  static constexpr const char* name = kName.text;
+  static constexpr const char* overload = "";
+  static constexpr const char* input_name = "self";
+  static constexpr const char* param_name = "bias";
+  static constexpr const char* schema_params = Act::schema_params;
+  using Params = typename Act::Params;
+  using Unary = Act;
+
+  Act act;
+  template <class... P>
+  explicit BiasAct(P... params) : act(params...) {}
+
+  template <class T> TORCH_ACT_HD T forward(T x, T bias) const {
+    return AtInput<Act>::value(act, x + bias);
+  }
+  template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T x, T bias) const {
+    T gx = AtInput<Act>::slope(act, g, x + bias);
+    return {{gx, gx}};
+  }
+  template <class T>
+  TORCH_ACT_HD Values<T, 3> double_backward(T gg_x, T gg_bias, T g, T x, T bias) const {
+    T z = x + bias;
+    T s = gg_x + gg_bias;
+    T gz = AtInput<Act>::curvature(act, s, g, z);
+    return {{AtInput<Act>::slope(act, s, z), gz, gz}};
   }
 };
 

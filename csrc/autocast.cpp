@@ -6,6 +6,9 @@
 //   swish.Tensor  beta cast to the input's dtype, the dtype the native
 //                 composite x * sigmoid(beta * x) computes in;
 //   softplus      float32 on CUDA (torch's softplus is on CUDA's fp32 list).
+//   gated and bias ops  their two tensors promoted to a common dtype, as the
+//                 composites f(gate) * up and f(x + bias) promote (an autocast
+//                 bfloat16 projection with a float32 bias, say).
 // Every other op runs in its input's dtype, as its native counterpart does:
 // the Autocast keys fall through. Casts are differentiable, so a float32
 // parameter still gets a float32 gradient.
@@ -13,6 +16,8 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
+
+#include "ops.h"
 
 namespace torch_act {
 namespace {
@@ -54,15 +59,52 @@ struct AutocastKernels {
   }
 };
 
+// Boxed: every gated and bias forward op, whatever its hyper-parameters.
+template <c10::DeviceType kDevice>
+void promote_tensors(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  c10::impl::ExcludeDispatchKeyGuard guard(
+      at::autocast::get_autocast_dispatch_key_from_device_type(kDevice));
+  const size_t num_args = op.schema().arguments().size();
+  auto args = torch::jit::last(*stack, num_args);
+  std::optional<at::ScalarType> common;
+  for (const auto& arg : args) {
+    if (arg.isTensor() && arg.toTensor().is_floating_point()) {
+      const auto dtype = arg.toTensor().scalar_type();
+      common = common ? at::promoteTypes(*common, dtype) : dtype;
+    }
+  }
+  for (size_t i = 0; i < num_args; ++i) {
+    auto& arg = (*stack)[stack->size() - num_args + i];
+    if (arg.isTensor() && arg.toTensor().is_floating_point()) {
+      arg = arg.toTensor().to(*common);
+    }
+  }
+  op.callBoxed(stack);
+}
+
+template <c10::DeviceType kDevice>
+void register_promotions(torch::Library& m) {
+  auto promote = [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    m.impl(
+        param_op_name<Act>("").c_str(),
+        torch::CppFunction::makeFromBoxedFunction<&promote_tensors<kDevice>>());
+  };
+  for_each_activation(GatedActivations{}, promote);
+  for_each_activation(BiasActivations{}, promote);
+}
+
 } // namespace
 
 TORCH_LIBRARY_IMPL(torch_act, AutocastCPU, m) {
+  register_promotions<c10::DeviceType::CPU>(m);
   using K = AutocastKernels<c10::DeviceType::CPU>;
   m.impl("prelu", TORCH_FN(K::prelu));
   m.impl("swish.Tensor", TORCH_FN(K::swish));
 }
 
 TORCH_LIBRARY_IMPL(torch_act, AutocastCUDA, m) {
+  register_promotions<c10::DeviceType::CUDA>(m);
   using K = AutocastKernels<c10::DeviceType::CUDA>;
   m.impl("prelu", TORCH_FN(K::prelu));
   m.impl("swish.Tensor", TORCH_FN(K::swish));

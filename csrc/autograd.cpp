@@ -308,38 +308,51 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   }
 };
 
-template <class Act>
-struct ParamAutograd {
+// The param-like ops: PReLU, learnable Swish, and the gated and bias ops,
+// whose P... are their activation's hyper-parameters.
+template <class Act, class Params = ParamsOf<Act>>
+struct ParamAutograd;
+
+template <class Act, class... P>
+struct ParamAutograd<Act, std::tuple<P...>> {
   using Pair = std::tuple<Tensor, Tensor>;
   using Triple = std::tuple<Tensor, Tensor, Tensor>;
+  using StoredParams = std::tuple<Stored<P>...>;
 
   static auto& forward_op() {
-    static auto op = find_op(Act::name, Act::overload)
-                         .template typed<Tensor(const Tensor&, const Tensor&)>();
+    static auto op = find_op(std::string(Act::name), Act::overload)
+                         .template typed<Tensor(const Tensor&, const Tensor&, P...)>();
     return op;
   }
   static auto& backward_op() {
     static auto op = find_op(std::string(Act::name) + "_backward", Act::overload)
-                         .template typed<Pair(const Tensor&, const Tensor&, const Tensor&)>();
+                         .template typed<Pair(const Tensor&, const Tensor&, const Tensor&, P...)>();
     return op;
   }
   static auto& double_backward_op() {
     static auto op =
         find_op(std::string(Act::name) + "_double_backward", Act::overload)
             .template typed<Triple(
-                const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)>();
+                const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, P...)>();
     return op;
+  }
+
+  template <class Fn>
+  static auto with_params(const StoredParams& stored, Fn&& fn) {
+    return std::apply([&](const auto&... s) { return fn(P(s)...); }, stored);
   }
 
   // The node of a forward call: d/d(input) and d/d(param).
   struct Gradient {
     static constexpr size_t kSaved = 2;  // input, param
-    using Params = std::tuple<>;
+    using Params = StoredParams;
     static std::string name() { return backward_node_name(Act::name); }
     static variable_list apply(
-        const variable_list& grads, const std::array<Tensor, 2>& saved, const Params&,
+        const variable_list& grads, const std::array<Tensor, 2>& saved, const Params& params,
         const std::vector<bool>&) {
-      return as_variable_list(backward_op().call(grads[0], saved[0], saved[1]));
+      return with_params(params, [&](P... p) {
+        return as_variable_list(backward_op().call(grads[0], saved[0], saved[1], p...));
+      });
     }
   };
 
@@ -347,26 +360,29 @@ struct ParamAutograd {
   // given the gradients of its two outputs (an unused one counts as zero).
   struct BackwardGradient {
     static constexpr size_t kSaved = 3;  // grad_output, input, param
-    using Params = std::tuple<>;
+    using Params = StoredParams;
     static std::string name() { return backward_node_name(std::string(Act::name) + "_backward"); }
     static variable_list apply(
-        const variable_list& grads, const std::array<Tensor, 3>& saved, const Params&,
+        const variable_list& grads, const std::array<Tensor, 3>& saved, const Params& params,
         const std::vector<bool>&) {
       const auto& [grad_output, self, param] = saved;
-      return as_variable_list(double_backward_op().call(
-          tangent_or_zeros(grads[0], self), tangent_or_zeros(grads[1], param), grad_output, self,
-          param));
+      return with_params(params, [&](P... p) {
+        return as_variable_list(double_backward_op().call(
+            tangent_or_zeros(grads[0], self), tangent_or_zeros(grads[1], param), grad_output,
+            self, param, p...));
+      });
     }
   };
 
-  static Tensor forward_autograd(const Tensor& self, const Tensor& param) {
+  static Tensor forward_autograd(const Tensor& self, const Tensor& param, P... params) {
     Tensor out;
     if (!needs_graph(self, param)) {
       at::AutoDispatchBelowADInplaceOrView guard;
-      out = forward_op().call(self, param);
+      out = forward_op().call(self, param, params...);
     } else {
       out = compute_with_node<Gradient>(
-          {self, param}, {}, [&] { return forward_op().call(self, param); },
+          {self, param}, StoredParams(params...),
+          [&] { return forward_op().call(self, param, params...); },
           [&](GradNode<Gradient>& node, const Tensor&) {
             node.save(0, self, /*is_output=*/false);
             node.save(1, param, /*is_output=*/false);
@@ -379,11 +395,12 @@ struct ParamAutograd {
       const Tensor param_p = primal_of(param);
       Tensor tangent;
       if (!param_t.defined()) {
-        tangent = std::get<0>(backward_op().call(self_t, self_p, param_p));
+        tangent = std::get<0>(backward_op().call(self_t, self_p, param_p, params...));
       } else {
         // d/d(grad_output) of the double backward: fx x_t + fp p_t.
         tangent = std::get<0>(double_backward_op().call(
-            tangent_or_zeros(self_t, self_p), param_t, at::zeros_like(self_p), self_p, param_p));
+            tangent_or_zeros(self_t, self_p), param_t, at::zeros_like(self_p), self_p, param_p,
+            params...));
       }
       set_tangent(out, tangent);
     }
@@ -391,15 +408,15 @@ struct ParamAutograd {
   }
 
   static Pair backward_autograd(
-      const Tensor& grad_output, const Tensor& self, const Tensor& param) {
+      const Tensor& grad_output, const Tensor& self, const Tensor& param, P... params) {
     Pair grads;
     if (!needs_graph(grad_output, self, param)) {
       at::AutoDispatchBelowADInplaceOrView guard;
-      grads = backward_op().call(grad_output, self, param);
+      grads = backward_op().call(grad_output, self, param, params...);
     } else {
       grads = compute_with_node<BackwardGradient>(
-          {grad_output, self, param}, {},
-          [&] { return backward_op().call(grad_output, self, param); },
+          {grad_output, self, param}, StoredParams(params...),
+          [&] { return backward_op().call(grad_output, self, param, params...); },
           [&](GradNode<BackwardGradient>& node, const Pair&) {
             node.save(0, grad_output, /*is_output=*/false);
             node.save(1, self, /*is_output=*/false);
@@ -414,12 +431,13 @@ struct ParamAutograd {
       const Tensor param_p = primal_of(param);
       Tensor grad_self_t, grad_param_t;
       if (grad_output_t.defined()) {
-        std::tie(grad_self_t, grad_param_t) = backward_op().call(grad_output_t, self_p, param_p);
+        std::tie(grad_self_t, grad_param_t) =
+            backward_op().call(grad_output_t, self_p, param_p, params...);
       }
       if (self_t.defined() || param_t.defined()) {
         auto [unused, d_self, d_param] = double_backward_op().call(
             tangent_or_zeros(self_t, self_p), tangent_or_zeros(param_t, param_p),
-            primal_of(grad_output), self_p, param_p);
+            primal_of(grad_output), self_p, param_p, params...);
         grad_self_t = add_tangents(grad_self_t, d_self);
         grad_param_t = add_tangents(grad_param_t, d_param);
       }
@@ -431,21 +449,18 @@ struct ParamAutograd {
 
   static Triple double_backward_autograd(
       const Tensor& grad_grad_input, const Tensor& grad_grad_param, const Tensor& grad_output,
-      const Tensor& self, const Tensor& param) {
+      const Tensor& self, const Tensor& param, P... params) {
     return third_order_unsupported(
         Act::name, {grad_grad_input, grad_grad_param, grad_output, self, param}, [&] {
-          return double_backward_op().call(grad_grad_input, grad_grad_param, grad_output, self, param);
+          return double_backward_op().call(
+              grad_grad_input, grad_grad_param, grad_output, self, param, params...);
         });
   }
 
   static void register_autograd(torch::Library& m) {
-    auto name = [](const char* suffix) {
-      std::string op = std::string(Act::name) + suffix;
-      return Act::overload[0] == '\0' ? op : op + "." + Act::overload;
-    };
-    m.impl(name("").c_str(), TORCH_FN(forward_autograd));
-    m.impl(name("_backward").c_str(), TORCH_FN(backward_autograd));
-    m.impl(name("_double_backward").c_str(), TORCH_FN(double_backward_autograd));
+    m.impl(param_op_name<Act>("").c_str(), TORCH_FN(forward_autograd));
+    m.impl(param_op_name<Act>("_backward").c_str(), TORCH_FN(backward_autograd));
+    m.impl(param_op_name<Act>("_double_backward").c_str(), TORCH_FN(double_backward_autograd));
   }
 };
 
@@ -455,7 +470,7 @@ TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
   for_each_activation(UnaryActivations{}, [&](auto* act) {
     UnaryAutograd<std::remove_pointer_t<decltype(act)>>::register_autograd(m);
   });
-  for_each_activation(ParamActivations{}, [&](auto* act) {
+  for_each_activation(ParamLikeActivations{}, [&](auto* act) {
     ParamAutograd<std::remove_pointer_t<decltype(act)>>::register_autograd(m);
   });
 }

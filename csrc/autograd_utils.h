@@ -246,7 +246,7 @@ auto compute_with_node(
 // Computes a double-backward op and makes any attempt to differentiate its
 // outputs raise, in reverse mode (an Error node) and in forward mode.
 template <class Compute>
-auto third_order_unsupported(const char* name, const torch::autograd::variable_list& inputs, Compute&& compute) {
+auto third_order_unsupported(const std::string& name, const torch::autograd::variable_list& inputs, Compute&& compute) {
   for (const auto& input : inputs) {
     TORCH_CHECK(
         !tangent_of(input).defined(), "torch_act.", name,

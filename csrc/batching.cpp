@@ -7,6 +7,8 @@
 //     shape (GLU's grad_output has half of dim), so batch dims move to the
 //     front, an unbatched tensor is expanded (zero strides) to the batch, and
 //     outputs are batched at dim 0. GLU's `dim` moves past the batch dim.
+//   * gated ops: gate, up and grad_output share one shape, as above.
+//   * bias ops: the batch folds into the last dim (bias_batch_rule).
 //   * PReLU and learnable Swish: the batch folds into the channel dim (dim 1),
 //     where the op takes one parameter per channel, so a per-sample parameter
 //     is one call, and the parameter's gradient comes out per sample (summed
@@ -297,6 +299,57 @@ struct ParamBatchRules {
   }
 };
 
+// The bias ops, boxed: the batch folds into the last dim, where the op takes
+// one bias per element, so a per-sample bias is one call and its gradient
+// comes out per sample (an unbatched bias is expanded to the batch first: its
+// per-call gradient still differs per sample). Operands named like the bias
+// are [B, C] -> [B*C]; the others [B, ..., C] -> [..., B*C]; the bias's
+// gradient is the last of several returns.
+void bias_batch_rule(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  const auto& schema = op.schema();
+  const size_t num_args = schema.arguments().size();
+  c10::impl::ExcludeDispatchKeyGuard guard(c10::DispatchKey::FuncTorchBatched);
+  const auto maybe_level = vmap_level(torch::jit::last(*stack, num_args));
+  if (!maybe_level.has_value()) {
+    op.callBoxed(stack);
+    return;
+  }
+  const int64_t level = *maybe_level;
+  const c10::SymInt batch = batch_size(torch::jit::last(*stack, num_args), level);
+  auto args = torch::jit::pop(*stack, num_args);
+  for (size_t i = 0; i < num_args; ++i) {
+    if (!args[i].isTensor()) {
+      continue;
+    }
+    const Unwrapped u = unwrap(args[i].toTensor(), level);
+    const Tensor value = u.with_batch(batch);
+    const std::string& name = schema.arguments()[i].name();
+    const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    if (is_bias) {
+      args[i] = value.reshape(-1);
+    } else {
+      TORCH_CHECK(
+          u.logical_dim() > 0, "torch_act.", schema.name(), ": expected ", name,
+          " to have at least one dim (the bias runs along the last)");
+      args[i] = value.movedim(0, -2).flatten(-2);
+    }
+  }
+  for (auto& arg : args) {
+    torch::jit::push(stack, std::move(arg));
+  }
+  op.callBoxed(stack);
+  const size_t num_returns = schema.returns().size();
+  auto returns = torch::jit::pop(*stack, num_returns);
+  for (size_t r = 0; r < num_returns; ++r) {
+    const Tensor folded = returns[r].toTensor();
+    const bool is_bias = num_returns > 1 && r == num_returns - 1;
+    const std::vector<c10::SymInt> split{batch, c10::SymInt(-1)};
+    const Tensor value = is_bias ? folded.unflatten_symint(0, split)
+                                 : folded.unflatten_symint(-1, split).movedim(-2, 0);
+    torch::jit::push(stack, ft::makeBatched(value, 0, level));
+  }
+}
+
 // Whether an activation's parameter broadcasts over its input (PReLU's
 // weight, Swish's beta) rather than matching it element for element (RReLU's noise).
 template <class Act>
@@ -331,6 +384,19 @@ TORCH_LIBRARY_IMPL(torch_act, FuncTorchBatched, m) {
   for (const char* op : {"glu", "glu_backward", "glu_double_backward"}) {
     m.impl(op, same_shape());
   }
+  const auto bias_fold = torch::CppFunction::makeFromBoxedFunction<&bias_batch_rule>;
+  for_each_activation(GatedActivations{}, [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    for (const char* suffix : {"", "_backward", "_double_backward"}) {
+      m.impl(param_op_name<Act>(suffix).c_str(), same_shape());
+    }
+  });
+  for_each_activation(BiasActivations{}, [&](auto* act) {
+    using Act = std::remove_pointer_t<decltype(act)>;
+    for (const char* suffix : {"", "_backward", "_double_backward"}) {
+      m.impl(param_op_name<Act>(suffix).c_str(), bias_fold());
+    }
+  });
 }
 
 } // namespace torch_act

@@ -56,6 +56,44 @@ using ParamActivations = TypeList<Prelu, SwishLearnable, RreluWithNoise>;
 // as the param ops, registered with their own schemas.
 using SplitActivations = TypeList<Glu>;
 
+template <class... Lists>
+struct Concat;
+template <class... A>
+struct Concat<TypeList<A...>> {
+  using type = TypeList<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct Concat<TypeList<A...>, TypeList<B...>, Rest...> {
+  using type = typename Concat<TypeList<A..., B...>, Rest...>::type;
+};
+
+// Whether Act is built on a unary activation (Gated, BiasAct: Act::Unary).
+template <class Act, class = void>
+struct IsBuiltOnUnary : std::false_type {};
+template <class Act>
+struct IsBuiltOnUnary<Act, std::void_t<typename Act::Unary>> : std::true_type {};
+template <class Act>
+constexpr bool is_built_on_unary = IsBuiltOnUnary<Act>::value;
+
+// Gated units f(gate) * up (ops <name>_glu) and fused bias + activation
+// f(x + bias) (ops bias_<name>), with the param ops' kernel shapes
+// (param_ops.cpp). Each entry is a fused kernel for every device and dtype,
+// so the lists hold the activations models use there; torch_act.functional's
+// glu_act and bias_act compose the unary op for any other.
+using GatedActivations = TypeList<
+    Gated<Sigmoid>, Gated<Tanh>, Gated<Relu>, Gated<LeakyRelu>, Gated<Elu>, Gated<Silu>,
+    Gated<Gelu>, Gated<Mish>, Gated<Softplus>, Gated<Hardswish>, Gated<QuickGelu>,
+    Gated<SquaredRelu>>;
+using BiasActivations = TypeList<
+    BiasAct<Sigmoid>, BiasAct<Tanh>, BiasAct<Relu>, BiasAct<LeakyRelu>, BiasAct<Silu>,
+    BiasAct<Gelu>, BiasAct<Mish>, BiasAct<QuickGelu>, BiasAct<SquaredRelu>>;
+
+// Every two-input functor, in the order of the kernel tables.
+using BinaryActivations =
+    Concat<ParamActivations, SplitActivations, GatedActivations, BiasActivations>::type;
+// The ops built on param_ops.cpp's kernels and autograd.
+using ParamLikeActivations = Concat<ParamActivations, GatedActivations, BiasActivations>::type;
+
 template <class... Activations, class F>
 void for_each_activation(TypeList<Activations...>, F&& f) {
   (f(static_cast<Activations*>(nullptr)), ...);
@@ -89,15 +127,12 @@ struct BinaryLoops {
 };
 
 // Every activation's loops for one device (and, on the CPU, one ISA).
-template <
-    class Iter, class Unary = UnaryActivations, class Param = ParamActivations,
-    class Split = SplitActivations>
+template <class Iter, class Unary = UnaryActivations, class Binary = BinaryActivations>
 struct KernelTableFor;
 
-template <class Iter, class... Unary, class... Param, class... Split>
-struct KernelTableFor<Iter, TypeList<Unary...>, TypeList<Param...>, TypeList<Split...>> {
-  std::tuple<UnaryLoops<Unary, Iter>..., BinaryLoops<Param, Iter>..., BinaryLoops<Split, Iter>...>
-      loops;
+template <class Iter, class... Unary, class... Binary>
+struct KernelTableFor<Iter, TypeList<Unary...>, TypeList<Binary...>> {
+  std::tuple<UnaryLoops<Unary, Iter>..., BinaryLoops<Binary, Iter>...> loops;
 
   // The loops of one activation: UnaryLoops<Act, Iter> or BinaryLoops<Act, Iter>.
   template <class Loops>

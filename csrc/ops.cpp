@@ -20,7 +20,7 @@ at::Tensor empty_like_input(const at::Tensor& t) {
   return at::empty_like(t);
 }
 
-void check_floating(const at::Tensor& t, const char* op, const char* arg) {
+void check_floating(const at::Tensor& t, std::string_view op, const char* arg) {
   const auto dtype = t.scalar_type();
   TORCH_CHECK(
       dtype == at::kFloat || dtype == at::kDouble || dtype == at::kHalf ||
@@ -31,7 +31,7 @@ void check_floating(const at::Tensor& t, const char* op, const char* arg) {
 }
 
 void check_like(
-    const at::Tensor& t, const at::Tensor& reference, const char* op,
+    const at::Tensor& t, const at::Tensor& reference, std::string_view op,
     const char* arg, const char* reference_arg) {
   TORCH_CHECK(
       t.scalar_type() == reference.scalar_type(), "torch_act.", op, ": expected ", arg,

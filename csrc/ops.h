@@ -3,6 +3,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
 
 #include <ATen/core/Tensor.h>
 #include <torch/library.h>
@@ -26,11 +29,48 @@ inline const char* saved_arg_name(Saved saved) {
 // the CPU: the dispatcher round trip costs as much as a small kernel.
 at::Tensor empty_like_input(const at::Tensor& t);
 
+// What the param-like ops (param_ops.cpp: PReLU, learnable Swish, the gated
+// and bias ops) share beyond the Act::name / param_name every one has:
+// hyper-parameters (those of a gated or bias op's activation), the first
+// tensor's name, and "<name><suffix>[.<overload>]".
+template <class Act, class = void>
+struct ParamsOfImpl {
+  using type = std::tuple<>;
+};
+template <class Act>
+struct ParamsOfImpl<Act, std::void_t<typename Act::Params>> {
+  using type = typename Act::Params;
+};
+template <class Act>
+using ParamsOf = typename ParamsOfImpl<Act>::type;
+
+template <class Act>
+const char* input_name_of() {
+  if constexpr (is_built_on_unary<Act>) {
+    return Act::input_name;
+  } else {
+    return "self";
+  }
+}
+template <class Act>
+const char* schema_params_of() {
+  if constexpr (is_built_on_unary<Act>) {
+    return Act::schema_params;
+  } else {
+    return "";
+  }
+}
+template <class Act>
+std::string param_op_name(const char* suffix) {
+  const std::string op = std::string(Act::name) + suffix;
+  return Act::overload[0] == '\0' ? op : op + "." + Act::overload;
+}
+
 // The dtypes every kernel supports; anything else is a clear error.
-void check_floating(const at::Tensor& t, const char* op, const char* arg);
+void check_floating(const at::Tensor& t, std::string_view op, const char* arg);
 // Same dtype, device and shape as `reference` (backward inputs).
 void check_like(
-    const at::Tensor& t, const at::Tensor& reference, const char* op,
+    const at::Tensor& t, const at::Tensor& reference, std::string_view op,
     const char* arg, const char* reference_arg);
 
 // Schemas of the learnable-parameter ops (param_ops.cpp) and of GLU (glu.cpp),

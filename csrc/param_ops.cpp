@@ -63,18 +63,49 @@ struct ParamShape<RreluWithNoise> {
   static at::Tensor view(const at::Tensor&, const at::Tensor& noise) { return noise; }
 };
 
+// A gated unit's up: the gate's shape exactly (a broadcast up would make the
+// gate's gradient a reduction; give both halves of one projection instead).
+template <class Act>
+struct SameShapeParam {
+  static void check(const at::Tensor& gate, const at::Tensor& up) {
+    TORCH_CHECK(
+        up.sym_sizes() == gate.sym_sizes(), "torch_act.", Act::name, ": expected ",
+        Act::param_name, " to have the shape of ", Act::input_name, " ", gate.sym_sizes(),
+        ", but got ", up.sym_sizes());
+  }
+  static at::Tensor view(const at::Tensor&, const at::Tensor& up) { return up; }
+};
+template <class Unary>
+struct ParamShape<Gated<Unary>> : SameShapeParam<Gated<Unary>> {};
+
+// A bias: one value per element of the input's last dim, as a Linear layer's.
+template <class Unary>
+struct ParamShape<BiasAct<Unary>> {
+  using Act = BiasAct<Unary>;
+  static void check(const at::Tensor& self, const at::Tensor& bias) {
+    TORCH_CHECK(
+        bias.dim() == 1, "torch_act.", Act::name, ": expected a 1-D bias, but got ", bias.dim(),
+        "-D");
+    TORCH_CHECK(
+        self.dim() > 0 && bias.sym_size(0) == self.sym_size(-1), "torch_act.", Act::name,
+        ": expected a bias with one value per element of the input's last dim (input shape ",
+        self.sym_sizes(), "), but got ", bias.sym_sizes());
+  }
+  static at::Tensor view(const at::Tensor&, const at::Tensor& bias) { return bias; }
+};
+
 template <class Act>
 void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
-  check_floating(self, Act::name, "input");
+  check_floating(self, Act::name, input_name_of<Act>());
   check_floating(param, Act::name, Act::param_name);
   TORCH_CHECK(
       param.scalar_type() == self.scalar_type(), "torch_act.", Act::name, ": expected ",
-      Act::param_name, " to have the input's dtype (", self.scalar_type(), "), but got ",
-      param.scalar_type());
+      Act::param_name, " to have the dtype of ", input_name_of<Act>(), " (", self.scalar_type(),
+      "), but got ", param.scalar_type());
   TORCH_CHECK(
       param.device() == self.device(), "torch_act.", Act::name, ": expected ",
-      Act::param_name, " on the input's device (", self.device(), "), but got ",
-      param.device());
+      Act::param_name, " on the device of ", input_name_of<Act>(), " (", self.device(),
+      "), but got ", param.device());
   ParamShape<Act>::check(self, param);
 }
 
@@ -95,14 +126,20 @@ void reduce_to_param(const at::Tensor& per_element, const at::Tensor& view, at::
   out.copy_(per_element.sum_to_size(view.sizes()).view(out.sizes()));
 }
 
-template <class Act>
-struct ParamKernels {
-  static at::Tensor forward_meta(const at::Tensor& self, const at::Tensor& param) {
+// Kernels of one param-like op; P... are the hyper-parameters of a gated or
+// bias op's activation (none for PReLU and Swish's learnable beta).
+template <class Act, class Params = ParamsOf<Act>>
+struct ParamKernels;
+
+template <class Act, class... P>
+struct ParamKernels<Act, std::tuple<P...>> {
+  static at::Tensor forward_meta(const at::Tensor& self, const at::Tensor& param, P... params) {
     check_param_inputs<Act>(self, param);
+    [[maybe_unused]] Act act{params...};  // validates the hyper-parameters
     return empty_like_input(self);
   }
-  static at::Tensor forward(const at::Tensor& self, const at::Tensor& param) {
-    at::Tensor out = forward_meta(self, param);
+  static at::Tensor forward(const at::Tensor& self, const at::Tensor& param, P... params) {
+    at::Tensor out = forward_meta(self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
 #if defined(TORCH_ACT_WITH_CUDA)
     // A per-channel parameter would send the general loops down their
@@ -115,19 +152,22 @@ struct ParamKernels {
     }
 #endif
     auto iter = make_iter({out}, self, view);
-    binary_loops<Act>(iter.device()).forward(iter, Act{});
+    binary_loops<Act>(iter.device()).forward(iter, Act{params...});
     return out;
   }
 
   static std::tuple<at::Tensor, at::Tensor> backward_meta(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
     check_param_inputs<Act>(self, param);
-    check_like(grad_output, self, Act::name, "grad_output", "self");
+    check_like(grad_output, self, Act::name, "grad_output", input_name_of<Act>());
+    [[maybe_unused]] Act act{params...};
     return {empty_like_input(self), empty_like_input(param)};
   }
   static std::tuple<at::Tensor, at::Tensor> backward(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
-    auto [grad_input, grad_param] = backward_meta(grad_output, self, param);
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
+    auto [grad_input, grad_param] = backward_meta(grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
 #if defined(TORCH_ACT_WITH_CUDA)
     // On the GPU a broadcast parameter's gradient is summed per channel in
@@ -141,7 +181,7 @@ struct ParamKernels {
 #endif
     at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
     auto iter = make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
-    binary_loops<Act>(iter.device()).backward(iter, Act{});
+    binary_loops<Act>(iter.device()).backward(iter, Act{params...});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_input, grad_param};
   }
@@ -150,90 +190,87 @@ struct ParamKernels {
   // given the gradients flowing into its two outputs.
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_meta(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
-    check_param_inputs<Act>(self, param);
-    check_like(grad_output, self, Act::name, "grad_output", "self");
-    check_like(grad_grad_input, self, Act::name, "grad_grad_input", "self");
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
+    backward_meta(grad_output, self, param, params...);  // the same checks
+    check_like(grad_grad_input, self, Act::name, "grad_grad_input", input_name_of<Act>());
     check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
     return {empty_like_input(grad_output), empty_like_input(self), empty_like_input(param)};
   }
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param) {
-    auto [grad_grad_output, grad_self, grad_param] =
-        double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param);
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
+    auto [grad_grad_output, grad_self, grad_param] = double_backward_meta(
+        grad_grad_input, grad_grad_param, grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
     auto iter = make_iter(
         {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
         ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);
-    binary_loops<Act>(iter.device()).double_backward(iter, Act{});
+    binary_loops<Act>(iter.device()).double_backward(iter, Act{params...});
     reduce_to_param(grad_param_per_element, view, grad_param);
     return {grad_grad_output, grad_self, grad_param};
   }
 };
 
-std::string qualified_overload(const char* name, const char* suffix, const char* overload) {
-  std::string op = std::string(name) + suffix;
-  return overload[0] == '\0' ? op : op + "." + overload;
-}
-
 template <class Act>
 void define_param(torch::Library& m) {
+  const std::string x = input_name_of<Act>();
   const std::string p = Act::param_name;
+  const std::string params = schema_tail(schema_params_of<Act>());
   auto def = [&](const char* suffix, const std::string& args, const char* returns) {
     m.def(torch::schema(
-        (qualified_overload(Act::name, suffix, Act::overload) + "(" + args + ") -> " + returns)
-            .c_str()));
+        (param_op_name<Act>(suffix) + "(" + args + params + ") -> " + returns).c_str()));
   };
-  def("", "Tensor self, Tensor " + p, "Tensor");
-  def("_backward", "Tensor grad_output, Tensor self, Tensor " + p, "(Tensor, Tensor)");
+  def("", "Tensor " + x + ", Tensor " + p, "Tensor");
+  def("_backward", "Tensor grad_output, Tensor " + x + ", Tensor " + p, "(Tensor, Tensor)");
   def("_double_backward",
-      "Tensor grad_grad_input, Tensor grad_grad_" + p + ", Tensor grad_output, Tensor self, Tensor " + p,
+      "Tensor grad_grad_" + x + ", Tensor grad_grad_" + p + ", Tensor grad_output, Tensor " + x +
+          ", Tensor " + p,
       "(Tensor, Tensor, Tensor)");
 }
 
 } // namespace
 
 void define_param_ops(torch::Library& m) {
-  for_each_activation(ParamActivations{}, [&](auto* act) {
+  for_each_activation(ParamLikeActivations{}, [&](auto* act) {
     define_param<std::remove_pointer_t<decltype(act)>>(m);
   });
 }
 
 namespace {
 // Every device's kernels (kernel_table.h picks the loops by device).
+template <bool kMeta>
 void register_param_kernels(torch::Library& m) {
-  for_each_activation(ParamActivations{}, [&](auto* act) {
+  for_each_activation(ParamLikeActivations{}, [&](auto* act) {
     using Act = std::remove_pointer_t<decltype(act)>;
     using K = ParamKernels<Act>;
-    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward));
-    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward));
-    m.impl(qualified_overload(Act::name, "_double_backward", Act::overload).c_str(),
-           TORCH_FN(K::double_backward));
+    if constexpr (kMeta) {
+      m.impl(param_op_name<Act>("").c_str(), TORCH_FN(K::forward_meta));
+      m.impl(param_op_name<Act>("_backward").c_str(), TORCH_FN(K::backward_meta));
+      m.impl(param_op_name<Act>("_double_backward").c_str(), TORCH_FN(K::double_backward_meta));
+    } else {
+      m.impl(param_op_name<Act>("").c_str(), TORCH_FN(K::forward));
+      m.impl(param_op_name<Act>("_backward").c_str(), TORCH_FN(K::backward));
+      m.impl(param_op_name<Act>("_double_backward").c_str(), TORCH_FN(K::double_backward));
+    }
   });
 }
 } // namespace
 
 TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  register_param_kernels(m);
+  register_param_kernels</*kMeta=*/false>(m);
 }
 
 #if defined(TORCH_ACT_WITH_CUDA)
 TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
-  register_param_kernels(m);
+  register_param_kernels</*kMeta=*/false>(m);
 }
 #endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
-  for_each_activation(ParamActivations{}, [&](auto* act) {
-    using Act = std::remove_pointer_t<decltype(act)>;
-    using K = ParamKernels<Act>;
-    m.impl(qualified_overload(Act::name, "", Act::overload).c_str(), TORCH_FN(K::forward_meta));
-    m.impl(qualified_overload(Act::name, "_backward", Act::overload).c_str(), TORCH_FN(K::backward_meta));
-    m.impl(qualified_overload(Act::name, "_double_backward", Act::overload).c_str(),
-           TORCH_FN(K::double_backward_meta));
-  });
+  register_param_kernels</*kMeta=*/true>(m);
 }
 
 } // namespace torch_act

@@ -7,6 +7,7 @@ from torch.library import opcheck
 
 import torch_act  # noqa: F401
 from cases import CASES, CASE_IDS, DEVICES
+from test_gated import GATED_AND_BIAS, _op_args
 
 ops = torch.ops.torch_act
 
@@ -77,6 +78,7 @@ def test_every_registered_op_is_checked():
     """Every activation op in the torch_act namespace is covered by the samples
     above (underscore ops such as _cpu_capability are helpers, not activations)."""
     covered = {op.name() for case in CASES for op, _, _ in op_samples(case, False, False)}
+    covered |= {op.name() for kind, (name, kw) in GATED_AND_BIAS for op, _ in _op_args(kind, name, kw)[0]}
     registered = {
         name for name in torch._C._dispatch_get_all_op_names()
         if name.startswith("torch_act::") and not name.startswith("torch_act::_")

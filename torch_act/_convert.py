@@ -291,8 +291,34 @@ def _classifier(to: str) -> Callable[[nn.Module], Union[nn.Module, str, None]]:
     return classify
 
 
+def activation_spec(module: nn.Module) -> Optional[tuple[str, dict]]:
+    """(torch_act.functional name, hyper-parameters) of an activation module
+    convert recognises (torch_act's, torch.nn's, transformers', timm's), else None."""
+    ours = module if type(module).__module__ == _tnn.__name__ else _classifier("torch_act")(module)
+    if isinstance(ours, _tnn.Swish) and not ours.learnable:
+        return "swish", {"beta": ours.beta}
+    spec = getattr(ours, "spec", None)
+    if not isinstance(ours, nn.Module) or spec is None or spec.handwritten:
+        return None
+    return spec.name, {p.name: getattr(ours, p.name) for p in spec.params}
+
+
+def _gated_mlp_builder(module: nn.Module) -> Union[nn.Module, str, None]:
+    """A GatedMLP for a Llama-style MLP block, the reason it stays, or None."""
+    if not all(isinstance(getattr(module, n, None), nn.Linear) for n in ("gate_proj", "up_proj", "down_proj")):
+        return None
+    try:
+        return _tnn.GatedMLP.from_module(module)
+    except TypeError as error:
+        return f"gated MLP not fused: {error}"
+
+
 def convert(
-    model: nn.Module, to: str = "torch_act", strict: bool = False, report: bool = False
+    model: nn.Module,
+    to: str = "torch_act",
+    strict: bool = False,
+    report: bool = False,
+    gated_mlp: bool = False,
 ) -> Union[nn.Module, tuple[nn.Module, ConvertReport]]:
     """Replace, in place and recursively, each activation module of ``model``
     by torch_act's module of the same math and configuration: torch.nn's,
@@ -305,6 +331,12 @@ def convert(
     raises ValueError naming them, before changing anything. A module shared
     by several parents gets one shared replacement. A one-line summary is
     logged at INFO level (logger "torch_act").
+
+    ``gated_mlp=True`` also replaces each Llama-style MLP block (a module
+    with ``gate_proj``, ``up_proj`` and ``down_proj`` Linear layers and an
+    activation, as transformers' LlamaMLP) by ``torch_act.nn.GatedMLP``: one
+    gate+up projection and the fused gated op. Its state_dict keys differ
+    (``gate_up_proj`` holds both projections), so convert after loading weights.
 
     Returns the model (or its replacement when ``model`` is itself an
     activation module), or ``(model, ConvertReport)`` with ``report=True``.
@@ -321,7 +353,9 @@ def convert(
         if id(module) in seen:  # shared: decided on its first path
             return
         seen.add(id(module))
-        outcome = classify(module)
+        outcome = _gated_mlp_builder(module) if gated_mlp and to == "torch_act" else None
+        if outcome is None:
+            outcome = classify(module)
         if isinstance(outcome, nn.Module):
             outcome.training = module.training
             replacements[id(module)] = outcome

@@ -411,6 +411,69 @@ class Glu:
         )
 
 
+# ------------------------------------ built from a unary activation's formulas
+
+
+def _at_input(name):
+    """Unary op `name`'s value f(x), slope g f'(x) and curvature gg g f''(x) at
+    its input x, whichever tensor its backward reads (AtInput in activations.h)."""
+    formulas = UNARY[name]
+    value = formulas.forward
+    saved = getattr(_ops, f"{name}_backward").default._schema.arguments[1].name
+    if saved != "result":
+        return value, formulas.backward, formulas.double_backward
+
+    def slope(g, x, *p, **kw):
+        return formulas.backward(g, value(x, *p, **kw), *p, **kw)
+
+    def curvature(gg, g, x, *p, **kw):
+        y = value(x, *p, **kw)
+        return formulas.backward(formulas.double_backward(gg, g, y, *p, **kw), y, *p, **kw)
+
+    return value, slope, curvature
+
+
+def _gated_ops(name):
+    """<name>_glu: f(gate) * up (Gated in activations.h)."""
+    value, slope, curvature = _at_input(name)
+
+    def forward(gate, up, *p, **kw):
+        return value(gate, *p, **kw) * up
+
+    def backward(g, gate, up, *p, **kw):
+        return slope(g * up, gate, *p, **kw), g * value(gate, *p, **kw)
+
+    def double_backward(gg_gate, gg_up, g, gate, up, *p, **kw):
+        f = value(gate, *p, **kw)
+        return (
+            slope(gg_gate * up, gate, *p, **kw) + gg_up * f,
+            curvature(gg_gate, g * up, gate, *p, **kw) + slope(gg_up * g, gate, *p, **kw),
+            slope(gg_gate * g, gate, *p, **kw),
+        )
+
+    return forward, backward, double_backward
+
+
+def _bias_ops(name):
+    """bias_<name>: f(x + bias), bias along the last dim (BiasAct in activations.h)."""
+    value, slope, curvature = _at_input(name)
+
+    def forward(x, bias, *p, **kw):
+        return value(x + bias, *p, **kw)
+
+    def backward(g, x, bias, *p, **kw):
+        gx = slope(g, x + bias, *p, **kw)
+        return gx, gx.sum_to_size(bias.shape)
+
+    def double_backward(gg_x, gg_bias, g, x, bias, *p, **kw):
+        z = x + bias
+        s = gg_x + gg_bias
+        gz = curvature(s, g, z, *p, **kw)
+        return slope(s, z, *p, **kw), gz, gz.sum_to_size(bias.shape)
+
+    return forward, backward, double_backward
+
+
 # ----------------------------------------------------- op-level wrappers
 
 
@@ -489,6 +552,13 @@ def _build() -> dict:
         ops = _param_ops(formulas, broadcast)
         for suffix, fn in zip(("", "_backward", "_double_backward"), ops):
             table[getattr(getattr(_ops, packet + suffix), overload)] = _in_float(fn)
+    # The gated and bias ops the C++ op table declares (op_table.h).
+    for name in UNARY:
+        for packet, make in ((f"{name}_glu", _gated_ops), (f"bias_{name}", _bias_ops)):
+            if hasattr(_ops, packet):
+                ops = make(name)
+                for suffix, fn in zip(("", "_backward", "_double_backward"), ops):
+                    table[getattr(_ops, packet + suffix).default] = _in_float(fn)
     table[_ops.glu.default] = _in_float(Glu.forward)
     table[_ops.glu_backward.default] = _in_float(Glu.backward)
     table[_ops.glu_double_backward.default] = _in_float(Glu.double_backward)

@@ -217,3 +217,30 @@ BY_NAME = {a.name: a for a in ACTIVATIONS}
 for _act in ACTIVATIONS:
     _missing = [p.name for p in _act.params if p.required and p.name not in _act.sample_kwargs]
     assert not _missing, f"{_act.name}: test_configs[0] must give required {_missing}"
+
+
+@dataclass(frozen=True)
+class GatedUnit:
+    """A gated unit ``f(gate) * up`` (Shazeer 2020): functional ``<name>``,
+    module ``torch_act.nn.<module>``. ``activation`` is f, a row of
+    ACTIVATIONS; ``params`` the hyper-parameters of f the unit exposes."""
+
+    name: str
+    module: str
+    activation: str
+    params: tuple[Param, ...] = ()
+    test_configs: tuple[dict, ...] = field(default_factory=lambda: ({},))
+
+
+GATED_UNITS: tuple[GatedUnit, ...] = (
+    GatedUnit("swiglu", "SwiGLU", "silu"),
+    GatedUnit(
+        "geglu", "GEGLU", "gelu", (Param("approximate", "none", keyword_only=True),),
+        test_configs=({}, {"approximate": "tanh"}),
+    ),
+    GatedUnit("reglu", "ReGLU", "relu"),
+    GatedUnit("quick_geglu", "QuickGEGLU", "quick_gelu"),
+    GatedUnit("squared_reglu", "SquaredReGLU", "squared_relu"),
+)
+
+GATED_BY_NAME = {g.name: g for g in GATED_UNITS}

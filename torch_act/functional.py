@@ -15,6 +15,7 @@ say), so a usual call costs what it did without them.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import numbers
 import sys
@@ -22,11 +23,11 @@ from typing import Optional, Union
 
 import torch
 
-from ._spec import ACTIVATIONS, Activation
+from ._spec import ACTIVATIONS, GATED_UNITS, Activation, GatedUnit
 
 _ops = torch.ops.torch_act
 
-__all__ = [a.name for a in ACTIVATIONS]
+__all__ = [a.name for a in ACTIVATIONS] + [g.name for g in GATED_UNITS] + ["glu_act", "bias_act"]
 
 
 def _render(act: Activation) -> str:
@@ -352,3 +353,119 @@ def rrelu(
     except (RuntimeError, TypeError):  # TypeError: empty_like's, for a non-tensor input
         _check_rrelu_arguments(input, lower, upper, training)
         raise
+
+
+# ----------------------------------------------------- gated units, bias + act
+# Fused ops exist for the activations of the C++ lists GatedActivations and
+# BiasActivations (op_table.h); any other activation composes its unary op.
+
+
+def _fused(packet: str):
+    try:
+        return getattr(_ops, packet).default
+    except AttributeError:
+        return None
+
+
+# The activations a gated unit or a bias can take: every unary one.
+_UNARY_NAMES = tuple(a.name for a in ACTIVATIONS if a.name != "glu")
+_GATED_OPS = {name: _fused(f"{name}_glu") for name in _UNARY_NAMES}
+_BIAS_OPS = {name: _fused(f"bias_{name}") for name in _UNARY_NAMES}
+
+
+def _check_activation(op: str, activation) -> None:
+    if activation not in _GATED_OPS:
+        raise ValueError(
+            f"torch_act.{op}: unknown activation {activation!r}; expected one of "
+            f"{', '.join(_UNARY_NAMES)}"
+        )
+
+
+def _gate_and_up(op: str, input: torch.Tensor, up: Optional[torch.Tensor], dim: int):
+    """(gate, up): the two arguments, or the halves of input along dim, gate first."""
+    if up is not None:
+        return input, up
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"torch_act.{op}(): argument 'input' must be Tensor, not {_type_name(input)}")
+    if input.dim() == 0:
+        raise RuntimeError(f"torch_act.{op}: a 0-dim input cannot be halved")
+    size = input.shape[dim]
+    if size % 2 != 0:
+        raise RuntimeError(
+            f"torch_act.{op}: dimension {dim} of the input (shape {tuple(input.shape)}) "
+            f"must have even size, got {size}"
+        )
+    return input.chunk(2, dim)
+
+
+def _gated(op: str, activation: str, gate, up, params: dict):
+    fused = _GATED_OPS[activation]
+    if fused is not None:
+        return fused(gate, up, **params)
+    return globals()[activation](gate, **params) * up
+
+
+def glu_act(
+    input: torch.Tensor,
+    up: Optional[torch.Tensor] = None,
+    activation: str = "silu",
+    dim: int = -1,
+    **activation_kwargs,
+) -> torch.Tensor:
+    """A gated unit ``f(gate) * up`` with any unary activation f (by its
+    torch_act.functional name) and its hyper-parameters as keywords.
+
+    Two tensors: ``glu_act(gate, up)``. One tensor: ``glu_act(x, dim=d)``
+    splits x into halves along d, the FIRST half the gate, the second ``up``
+    (the usual SwiGLU convention; ``F.glu(x)`` is ``a * sigmoid(b)``, the
+    SECOND half gating). Backward keeps only gate and up and recomputes f.
+    """
+    _check_activation("glu_act", activation)
+    gate, up = _gate_and_up("glu_act", input, up, dim)
+    return _gated("glu_act", activation, gate, up, activation_kwargs)
+
+
+def _gated_unit(unit: GatedUnit):
+    defaults = {p.name: p.default for p in unit.params}
+
+    def gated(input, up=None, dim=-1, **params):
+        for name in params:
+            if name not in defaults:
+                raise TypeError(f"torch_act.{unit.name}() got an unexpected keyword argument {name!r}")
+        gate, up = _gate_and_up(unit.name, input, up, dim)
+        return _gated(unit.name, unit.activation, gate, up, {**defaults, **params})
+
+    P = inspect.Parameter
+    gated.__signature__ = inspect.Signature(
+        [
+            P("input", P.POSITIONAL_OR_KEYWORD),
+            P("up", P.POSITIONAL_OR_KEYWORD, default=None),
+            P("dim", P.POSITIONAL_OR_KEYWORD, default=-1),
+            *(P(p.name, P.KEYWORD_ONLY, default=p.default) for p in unit.params),
+        ]
+    )
+    gated.__name__ = gated.__qualname__ = unit.name
+    gated.__module__ = __name__
+    gated.__doc__ = (
+        f"{unit.name}: {unit.activation}(gate) * up, fused (see glu_act for the "
+        "two-tensor and split forms)."
+    )
+    return gated
+
+
+for _unit in GATED_UNITS:
+    globals()[_unit.name] = _gated_unit(_unit)
+del _unit
+
+
+def bias_act(
+    input: torch.Tensor, bias: torch.Tensor, activation: str = "gelu", **activation_kwargs
+) -> torch.Tensor:
+    """``f(input + bias)``, bias broadcast over input's last dim (a Linear's
+    bias), in one pass; backward returns the bias gradient too, and keeps only
+    input and bias."""
+    _check_activation("bias_act", activation)
+    fused = _BIAS_OPS[activation]
+    if fused is not None:
+        return fused(input, bias, **activation_kwargs)
+    return globals()[activation](input + bias, **activation_kwargs)

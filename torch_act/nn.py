@@ -13,9 +13,11 @@ import torch
 from torch import nn
 
 from . import functional
-from ._spec import ACTIVATIONS, BY_NAME, Activation
+from ._spec import ACTIVATIONS, BY_NAME, GATED_UNITS, Activation, GatedUnit
 
-__all__ = [a.module for a in ACTIVATIONS]
+__all__ = [a.module for a in ACTIVATIONS] + [g.module for g in GATED_UNITS] + [
+    "GLUAct", "GatedMLP",
+]
 
 
 class _Activation(nn.Module):
@@ -169,3 +171,165 @@ class Swish(nn.Module):
         if self.learnable:
             return f"beta={self.beta.item()}, learnable=True"
         return f"beta={self.beta}"
+
+
+# ------------------------------------------------------------- gated units
+
+
+class GLUAct(nn.Module):
+    """``f(gate) * up`` for any unary activation f (torch_act.functional.glu_act).
+
+    ``forward(x)`` splits x into halves along ``dim``, the first half the gate;
+    ``forward(gate, up)`` takes them apart. Hyper-parameters of f go in as
+    keywords: ``GLUAct("gelu", approximate="tanh")``."""
+
+    def __init__(self, activation: str = "silu", dim: int = -1, **activation_kwargs) -> None:
+        super().__init__()
+        functional._check_activation("GLUAct", activation)
+        self.activation = activation
+        self.dim = dim
+        self.activation_kwargs = activation_kwargs
+
+    def forward(self, input: torch.Tensor, up: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return functional.glu_act(input, up, self.activation, self.dim, **self.activation_kwargs)
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.activation_kwargs.items())
+        return f"activation={self.activation!r}, dim={self.dim}{extra}"
+
+
+def _gated_module(unit: GatedUnit) -> type:
+    params = [p.name for p in unit.params]
+    fn = getattr(functional, unit.name)
+
+    def __init__(self, dim: int = -1, **kwargs) -> None:
+        nn.Module.__init__(self)
+        unknown = set(kwargs) - set(params)
+        if unknown:
+            raise TypeError(f"torch_act.nn.{unit.module}() got an unexpected argument {unknown.pop()!r}")
+        self.dim = dim
+        for p in unit.params:
+            setattr(self, p.name, kwargs.get(p.name, p.default))
+
+    def forward(self, input: torch.Tensor, up: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return fn(input, up, self.dim, **{name: getattr(self, name) for name in params})
+
+    def extra_repr(self) -> str:
+        return ", ".join([f"dim={self.dim}"] + [f"{n}={getattr(self, n)!r}" for n in params])
+
+    return type(
+        unit.module,
+        (nn.Module,),
+        {
+            "__init__": __init__,
+            "forward": forward,
+            "extra_repr": extra_repr,
+            "__module__": __name__,
+            "__doc__": (
+                f"{unit.activation}(gate) * up (torch_act.functional.{unit.name}): "
+                "forward(x) halves x along dim, gate first; forward(gate, up) takes both."
+            ),
+        },
+    )
+
+
+for _unit in GATED_UNITS:
+    globals()[_unit.module] = _gated_module(_unit)
+del _unit
+
+
+class GatedMLP(nn.Module):
+    """The gated MLP of Llama-style transformers, ``down(f(gate(x)) * up(x))``,
+    with gate and up as one fused projection and the gated op fused too.
+
+    ``gate_up_proj`` holds ``[gate; up]`` (2 * d_hidden outputs, the gate
+    rows first), ``down_proj`` maps back to d_model. ``from_module`` builds
+    one from a module with ``gate_proj``, ``up_proj``, ``down_proj`` and an
+    activation (transformers' LlamaMLP, MistralMLP, Qwen2MLP, ...)."""
+
+    def __init__(
+        self,
+        d_model: int,
+        d_hidden: int,
+        activation: str = "silu",
+        bias: bool = False,
+        device=None,
+        dtype=None,
+        **activation_kwargs,
+    ) -> None:
+        super().__init__()
+        functional._check_activation("GatedMLP", activation)
+        self.d_model, self.d_hidden = d_model, d_hidden
+        self.activation = activation
+        self.activation_kwargs = activation_kwargs
+        factory = {"device": device, "dtype": dtype}
+        self.gate_up_proj = nn.Linear(d_model, 2 * d_hidden, bias=bias, **factory)
+        self.down_proj = nn.Linear(d_hidden, d_model, bias=bias, **factory)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        hidden = functional.glu_act(
+            self.gate_up_proj(x), None, self.activation, -1, **self.activation_kwargs
+        )
+        return self.down_proj(hidden)
+
+    def extra_repr(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.activation_kwargs.items())
+        return (
+            f"d_model={self.d_model}, d_hidden={self.d_hidden}, "
+            f"activation={self.activation!r}{extra}"
+        )
+
+    @classmethod
+    def from_module(cls, mlp: nn.Module, activation: Optional[str] = None) -> "GatedMLP":
+        """A GatedMLP computing what ``mlp`` computes, with its weights copied.
+
+        ``mlp`` needs ``gate_proj``, ``up_proj`` and ``down_proj`` (nn.Linear)
+        and, unless ``activation`` names it, an activation module in
+        ``act_fn`` (or ``activation_fn``/``act``) that torch_act.convert
+        recognises (torch.nn's, transformers', timm's)."""
+        try:
+            gate, up, down = mlp.gate_proj, mlp.up_proj, mlp.down_proj
+        except AttributeError as error:
+            raise TypeError(
+                f"GatedMLP.from_module: {type(mlp).__name__} has no gate_proj/up_proj/down_proj"
+            ) from error
+        for name, layer in (("gate_proj", gate), ("up_proj", up), ("down_proj", down)):
+            if not isinstance(layer, nn.Linear):
+                raise TypeError(f"GatedMLP.from_module: {name} is {type(layer).__name__}, not nn.Linear")
+        if (gate.bias is None) != (up.bias is None) or (gate.bias is None) != (down.bias is None):
+            raise TypeError("GatedMLP.from_module: gate_proj, up_proj and down_proj must all have a bias or none")
+        if gate.weight.shape != up.weight.shape:
+            raise TypeError("GatedMLP.from_module: gate_proj and up_proj have different shapes")
+        kwargs: dict = {}
+        if activation is None:
+            activation, kwargs = _activation_of(mlp)
+        weight = gate.weight
+        fused = cls(
+            gate.in_features, gate.out_features, activation, bias=gate.bias is not None,
+            device=weight.device, dtype=weight.dtype, **kwargs,
+        )
+        with torch.no_grad():
+            fused.gate_up_proj.weight.copy_(torch.cat([gate.weight, up.weight]))
+            fused.down_proj.weight.copy_(down.weight)
+            if gate.bias is not None:
+                fused.gate_up_proj.bias.copy_(torch.cat([gate.bias, up.bias]))
+                fused.down_proj.bias.copy_(down.bias)
+        fused.train(mlp.training)
+        return fused
+
+
+def _activation_of(mlp: nn.Module) -> tuple[str, dict]:
+    """The torch_act name and hyper-parameters of mlp's activation module."""
+    from ._convert import activation_spec
+
+    for attribute in ("act_fn", "activation_fn", "act"):
+        module = getattr(mlp, attribute, None)
+        if isinstance(module, nn.Module):
+            found = activation_spec(module)
+            if found is None:
+                break
+            return found
+    raise TypeError(
+        f"GatedMLP.from_module: no activation torch_act recognises in {type(mlp).__name__} "
+        "(looked for act_fn, activation_fn, act); pass activation='...'"
+    )
