@@ -106,14 +106,16 @@ def overhead_table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
-def compiled_models_section() -> list[str]:
-    """benchmarks/compiled_models.md: the compiled-model run (python -m
-    torch_act bench --models) and its reading, kept as written."""
-    path = os.path.join(HERE, "compiled_models.md")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [f.read().strip(), ""]
+def kept_sections() -> list[str]:
+    """The runs of benchmarks/compiled_models.py (bench --models) and
+    benchmarks/gated.py (bench --gated), kept as markdown with their reading."""
+    out = []
+    for name in ("compiled_models.md", "gated.md"):
+        path = os.path.join(HERE, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                out += [f.read().strip(), ""]
+    return out
 
 
 def cuda_sections() -> list[str]:
@@ -176,7 +178,7 @@ def render(results: dict[str, dict]) -> str:
         "",
         "See the section at the end, written for the run recorded here.",
         "",
-        *compiled_models_section(),
+        *kept_sections(),
         *cuda_sections(),
     ]
     for variant, data in results.items():

@@ -457,7 +457,30 @@ struct ParamAutograd<Act, std::tuple<P...>> {
         });
   }
 
+  // <name>_backward_ overwrites the inputs it was given: not differentiable,
+  // it runs inside a backward pass (grad mode off), and bumps both versions so
+  // anything else that saved gate or up raises instead of reading gradients.
+  static void backward_into_inputs_autograd(
+      const Tensor& grad_output, const Tensor& self, const Tensor& param, P... params) {
+    TORCH_CHECK(
+        !needs_graph(grad_output, self, param) && !any_tangent(grad_output, self, param),
+        "torch_act.", Act::name, "_backward_ is not differentiable: it overwrites its inputs ",
+        "with their gradients; call it with grad mode off (double backward uses ",
+        Act::name, "_backward)");
+    {
+      at::AutoDispatchBelowADInplaceOrView guard;
+      static auto op = find_op(std::string(Act::name) + "_backward_")
+                           .template typed<void(const Tensor&, const Tensor&, const Tensor&, P...)>();
+      op.call(grad_output, self, param, params...);
+    }
+    torch::autograd::increment_version(self);
+    torch::autograd::increment_version(param);
+  }
+
   static void register_autograd(torch::Library& m) {
+    if constexpr (writes_grad_into_inputs<Act>) {
+      m.impl(param_op_name<Act>("_backward_").c_str(), TORCH_FN(backward_into_inputs_autograd));
+    }
     m.impl(param_op_name<Act>("").c_str(), TORCH_FN(forward_autograd));
     m.impl(param_op_name<Act>("_backward").c_str(), TORCH_FN(backward_autograd));
     m.impl(param_op_name<Act>("_double_backward").c_str(), TORCH_FN(double_backward_autograd));

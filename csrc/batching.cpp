@@ -387,7 +387,7 @@ TORCH_LIBRARY_IMPL(torch_act, FuncTorchBatched, m) {
   const auto bias_fold = torch::CppFunction::makeFromBoxedFunction<&bias_batch_rule>;
   for_each_activation(GatedActivations{}, [&](auto* act) {
     using Act = std::remove_pointer_t<decltype(act)>;
-    for (const char* suffix : {"", "_backward", "_double_backward"}) {
+    for (const char* suffix : {"", "_backward", "_backward_", "_double_backward"}) {
       m.impl(param_op_name<Act>(suffix).c_str(), same_shape());
     }
   });

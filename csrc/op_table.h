@@ -75,6 +75,15 @@ struct IsBuiltOnUnary<Act, std::void_t<typename Act::Unary>> : std::true_type {}
 template <class Act>
 constexpr bool is_built_on_unary = IsBuiltOnUnary<Act>::value;
 
+// Whether Act's backward can write its gradients into its inputs (a gated
+// unit's gate and up: same shape, elementwise; op <name>_backward_).
+template <class Act>
+struct WritesGradIntoInputs : std::false_type {};
+template <class Unary>
+struct WritesGradIntoInputs<Gated<Unary>> : std::true_type {};
+template <class Act>
+constexpr bool writes_grad_into_inputs = WritesGradIntoInputs<Act>::value;
+
 // Gated units f(gate) * up (ops <name>_glu) and fused bias + activation
 // f(x + bias) (ops bias_<name>), with the param ops' kernel shapes
 // (param_ops.cpp). Each entry is a fused kernel for every device and dtype,

@@ -3,6 +3,7 @@
 // shape bookkeeping: the parameter is broadcast over the input for the
 // elementwise pass, and its gradient is reduced back to the parameter's shape.
 #include <ATen/ATen.h>
+#include <ATen/MemoryOverlap.h>
 #include <torch/library.h>
 
 #include "kernel_table.h"
@@ -186,6 +187,34 @@ struct ParamKernels<Act, std::tuple<P...>> {
     return {grad_input, grad_param};
   }
 
+  // A gated op's backward written into its inputs' storage (<name>_glu_backward_):
+  // each element's gradients replace the gate and up they were computed from,
+  // read first in the same loop, so no buffer is allocated. The caller owns
+  // the aliasing: gate and up must not be read again (functional.glu_act's
+  // inplace_grad documents it and bumps their versions).
+  static void backward_into_inputs_meta(
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
+    backward_meta(grad_output, self, param, params...);
+  }
+  static void backward_into_inputs(
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
+      P... params) {
+    backward_into_inputs_meta(grad_output, self, param, params...);
+    // (Not in the Meta kernel: overlap needs concrete sizes and strides.)
+    TORCH_CHECK(
+        at::has_internal_overlap(self) != at::MemOverlap::Yes &&
+            at::has_internal_overlap(param) != at::MemOverlap::Yes,
+        "torch_act.", Act::name, "_backward_: ", Act::input_name, " and ", Act::param_name,
+        " must not have overlapping elements (an expanded tensor) to take their gradients");
+    TORCH_CHECK(
+        at::get_overlap_status(self, param) == at::MemOverlapStatus::No,
+        "torch_act.", Act::name, "_backward_: ", Act::input_name, " and ", Act::param_name,
+        " must not share memory to take their gradients");
+    auto iter = make_iter({self, param}, grad_output, self, param);
+    binary_loops<Act>(iter.device()).backward(iter, Act{params...});
+  }
+
   // Returns the gradients w.r.t. (grad_output, self, param) of the backward,
   // given the gradients flowing into its two outputs.
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_meta(
@@ -225,6 +254,9 @@ void define_param(torch::Library& m) {
   };
   def("", "Tensor " + x + ", Tensor " + p, "Tensor");
   def("_backward", "Tensor grad_output, Tensor " + x + ", Tensor " + p, "(Tensor, Tensor)");
+  if constexpr (writes_grad_into_inputs<Act>) {
+    def("_backward_", "Tensor grad_output, Tensor(a!) " + x + ", Tensor(b!) " + p, "()");
+  }
   def("_double_backward",
       "Tensor grad_grad_" + x + ", Tensor grad_grad_" + p + ", Tensor grad_output, Tensor " + x +
           ", Tensor " + p,
@@ -246,6 +278,11 @@ void register_param_kernels(torch::Library& m) {
   for_each_activation(ParamLikeActivations{}, [&](auto* act) {
     using Act = std::remove_pointer_t<decltype(act)>;
     using K = ParamKernels<Act>;
+    if constexpr (writes_grad_into_inputs<Act> && kMeta) {
+      m.impl(param_op_name<Act>("_backward_").c_str(), TORCH_FN(K::backward_into_inputs_meta));
+    } else if constexpr (writes_grad_into_inputs<Act>) {
+      m.impl(param_op_name<Act>("_backward_").c_str(), TORCH_FN(K::backward_into_inputs));
+    }
     if constexpr (kMeta) {
       m.impl(param_op_name<Act>("").c_str(), TORCH_FN(K::forward_meta));
       m.impl(param_op_name<Act>("_backward").c_str(), TORCH_FN(K::backward_meta));

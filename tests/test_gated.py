@@ -173,11 +173,14 @@ def _op_args(kind: str, name: str, kw: dict, device: str = "cpu"):
         a, b = torch.randn(2, 3, 8, device=device), torch.randn(8, device=device)
     g = torch.randn_like(a)
     gg_a, gg_b = torch.randn_like(a), torch.randn_like(b)
-    return [
+    calls = [
         (getattr(ops, packet).default, (a, b)),
         (getattr(ops, f"{packet}_backward").default, (g, a, b)),
         (getattr(ops, f"{packet}_double_backward").default, (gg_a, gg_b, g, a, b)),
-    ], kw
+    ]
+    if kind == "glu":  # the backward into gate's and up's storage
+        calls.append((getattr(ops, f"{packet}_backward_").default, (g, a.clone(), b.clone())))
+    return calls, kw
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -189,8 +192,8 @@ def test_opcheck(kind, config, device):
     calls, kw = _op_args(kind, name, kw, device)
     for op, args in calls:
         # Gradients of forward and backward; the double backward's (third
-        # order) raise by design, tested above.
-        grad = "double_backward" not in op.name()
+        # order) and the in-place backward's raise by design, tested apart.
+        grad = "double_backward" not in op.name() and not op._schema.is_mutable
         args = tuple(a.detach().requires_grad_(grad and i < 2) for i, a in enumerate(args))
         opcheck(op, args, kw)
 
@@ -224,12 +227,80 @@ def test_decomposition_equals_kernel(kind, config, dtype):
     ):
         op = getattr(ops, packet + suffix).default
         expected, actual = op(*args, **kw), DECOMPOSITIONS[op](*args, **kw)
+        if suffix == "_backward" and kind == "glu":  # and the in-place backward
+            ours, theirs = (x.clone(), other.clone()), (x.clone(), other.clone())
+            getattr(ops, packet + "_backward_").default(g, *ours, **kw)
+            DECOMPOSITIONS[getattr(ops, packet + "_backward_").default](g, *theirs, **kw)
+            for a, e, b in zip(ours, theirs, expected):
+                torch.testing.assert_close(a, b, equal_nan=True, **tol)
+                torch.testing.assert_close(e, b, equal_nan=True, **tol)
         if isinstance(expected, torch.Tensor):
             expected, actual = (expected,), (actual,)
         for e, a in zip(expected, actual):
             # Summed bias gradients in reduced dtypes: the sum order differs.
             t = tol if e.shape == x.shape or dtype not in REDUCED else dict(rtol=5e-2, atol=5e-2)
             torch.testing.assert_close(a, e, equal_nan=True, msg=lambda m: f"{op}: {m}", **t)
+
+
+# --------------------------------------------------------- inplace_grad
+
+
+def test_inplace_grad_writes_gradients_into_gate_and_up():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 16, generator=gen, requires_grad=True)
+    wg, wu = torch.randn(16, 32, generator=gen), torch.randn(16, 32, generator=gen)
+    g = torch.randn(6, 32, generator=gen)
+
+    def run(inplace_grad):
+        gate, up = x @ wg, x @ wu
+        out = TF.swiglu(gate, up, inplace_grad=inplace_grad)
+        (grad_x,) = torch.autograd.grad(out, x, g)
+        return out, grad_x, gate, up
+
+    out, grad_x, gate, up = run(False)
+    out_i, grad_x_i, gate_i, up_i = run(True)
+    assert torch.equal(out_i, out) and torch.equal(grad_x_i, grad_x)
+    # gate and up now hold their gradients, and their versions moved on.
+    grad_gate, grad_up = ops.silu_glu_backward(g, gate, up)
+    assert torch.equal(gate_i, grad_gate) and torch.equal(up_i, grad_up)
+    assert gate_i._version > 0 and up_i._version > 0
+
+
+def test_inplace_grad_never_gives_a_silent_wrong_answer():
+    x = torch.randn(4, 8, requires_grad=True)
+    # Another op saved gate (sin saves its input) and runs its backward after
+    # ours: it raises instead of reading gradients.
+    gate, up = x * 2, x * 3
+    earlier = gate.sin()
+    out = TF.swiglu(gate, up, inplace_grad=True) + earlier
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    # Run before ours, it read gate intact: the right answer.
+    gate, up = x * 2, x * 3
+    out = TF.swiglu(gate, up, inplace_grad=True) + gate.sin()
+    (grad,) = torch.autograd.grad(out.sum(), x)
+    gate, up = x * 2, x * 3
+    (expected,) = torch.autograd.grad((TF.swiglu(gate, up) + gate.sin()).sum(), x)
+    torch.testing.assert_close(grad, expected)
+    # A second backward through the same graph raises too.
+    gate, up = x * 2, x * 3
+    out = TF.swiglu(gate, up, inplace_grad=True).sum()
+    out.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
+    # Halves of one tensor, and double backward: the usual backward runs.
+    x64 = torch.randn(4, 8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: TF.swiglu(t * 1, inplace_grad=True), (x64,))
+    assert torch.autograd.gradgradcheck(
+        lambda a, b: TF.swiglu(a * 1, b * 1, inplace_grad=True), (x64, x64.detach().clone().requires_grad_())
+    )
+    # The op itself refuses to be differentiated and overlapping operands.
+    a = torch.randn(3, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        ops.silu_glu_backward_(torch.randn(3, 4), a * 1, a * 1)
+    base = torch.randn(3, 4)
+    with pytest.raises(RuntimeError, match="share memory"):
+        ops.silu_glu_backward_(torch.randn(3, 4), base, base)
 
 
 # ------------------------------------------------------ functional API
@@ -390,3 +461,23 @@ def test_export():
     targets = {str(n.target) for n in exported.graph.nodes if n.op == "call_function"}
     assert "torch_act.gelu_glu.default" in targets and "torch_act.bias_silu.default" in targets
     torch.testing.assert_close(exported.module()(x, bias), Block()(x, bias))
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
+@pytest.mark.parametrize(
+    "kind,config", GATED_AND_BIAS, ids=[f"{k}-{config_id(c)}" for k, c in GATED_AND_BIAS]
+)
+@pytest.mark.parametrize("device", [d for d in DEVICES if d.values[0] != "cpu"])
+def test_cuda_matches_cpu(device, kind, config, dtype):
+    name, kw = config
+    calls, kw = _op_args(kind, name, kw)
+    for op, args in calls:
+        cpu_args = [a.to(dtype) for a in args]
+        dev_args = [a.to(device) for a in cpu_args]
+        expected, actual = op(*cpu_args, **kw), op(*dev_args, **kw)
+        if op._schema.is_mutable:
+            expected, actual = cpu_args[1:], dev_args[1:]
+        elif isinstance(expected, torch.Tensor):
+            expected, actual = (expected,), (actual,)
+        for e, a in zip(expected, actual):
+            torch.testing.assert_close(a.cpu(), e, **TOLERANCE[dtype])

@@ -7,7 +7,7 @@ mirrors ``torch.nn``'s activation modules. The operators themselves are
 import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
 
 from . import _C  # noqa: F401  (loading the library registers torch.ops.torch_act.*)
-from . import functional, nn
+from . import functional, memory, nn
 from ._spec import ACTIVATIONS
 from ._convert import ConvertReport, convert, get_activation, list_activations
 from ._patch import Patch, patch, routed_functions, unpatch
@@ -29,7 +29,7 @@ def has_cuda_kernels() -> bool:
 
 
 __all__ = [
-    "functional", "nn", "ACTIVATIONS", "cpu_capability", "has_cuda_kernels", "__version__",
+    "functional", "nn", "memory", "ACTIVATIONS", "cpu_capability", "has_cuda_kernels", "__version__",
     "convert", "get_activation", "list_activations", "compile_mode", "set_compile_mode",
     "ConvertReport", "patch", "unpatch", "Patch", "routed_functions",
 ]

@@ -8,6 +8,8 @@ measured side by side in this process. Exits non-zero if any check fails.
 python -m torch_act bench ...: the full benchmark (see torch_act/benchmark.py).
 python -m torch_act bench --models ...: whole small models, eager and compiled
 (benchmarks/compiled_models.py; needs a source checkout).
+python -m torch_act bench --gated: gated units and bias + activation against
+the native composites, and a Llama MLP block's memory (benchmarks/gated.py).
 """
 from __future__ import annotations
 
@@ -81,14 +83,14 @@ def check(act: Activation, numel: int, quick: bool, device: torch.device) -> dic
     return row
 
 
-def _compiled_models_benchmark():
-    """benchmarks/compiled_models.py, loaded by path: benchmarks/ is not a package."""
-    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "compiled_models.py"
+def _source_benchmark(name: str, option: str):
+    """benchmarks/<name>.py, loaded by path: benchmarks/ is not a package."""
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
     if not path.is_file():
-        sys.exit(f"bench --models needs a source checkout of torch_act: {path} not found")
-    spec = importlib.util.spec_from_file_location("torch_act_compiled_models", path)
+        sys.exit(f"bench {option} needs a source checkout of torch_act: {path} not found")
+    spec = importlib.util.spec_from_file_location(f"torch_act_{name}", path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    sys.modules[spec.name] = module  # a dataclass looks itself up there
     spec.loader.exec_module(module)
     return module
 
@@ -96,8 +98,12 @@ def _compiled_models_benchmark():
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
-        if "--models" in argv[1:]:  # its own option set: the models benchmark parses it all
-            return _compiled_models_benchmark().main(argv[1:])
+        # Their own option sets: each of these benchmarks parses the rest.
+        if "--models" in argv[1:]:
+            return _source_benchmark("compiled_models", "--models").main(argv[1:])
+        if "--gated" in argv[1:]:
+            rest = [a for a in argv[1:] if a != "--gated"]
+            return _source_benchmark("gated", "--gated").main(rest)
         return benchmark.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
     parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")

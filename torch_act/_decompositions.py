@@ -454,6 +454,16 @@ def _gated_ops(name):
     return forward, backward, double_backward
 
 
+def _into_inputs(backward):
+    """<name>_glu_backward_: the gradients written over gate and up."""
+    def backward_(g, gate, up, *p, **kw):
+        grad_gate, grad_up = backward(g, gate, up, *p, **kw)
+        gate.copy_(grad_gate)
+        up.copy_(grad_up)
+
+    return backward_
+
+
 def _bias_ops(name):
     """bias_<name>: f(x + bias), bias along the last dim (BiasAct in activations.h)."""
     value, slope, curvature = _at_input(name)
@@ -559,6 +569,10 @@ def _build() -> dict:
                 ops = make(name)
                 for suffix, fn in zip(("", "_backward", "_double_backward"), ops):
                     table[getattr(_ops, packet + suffix).default] = _in_float(fn)
+                if hasattr(_ops, f"{packet}_backward_"):
+                    table[getattr(_ops, f"{packet}_backward_").default] = _into_inputs(
+                        _in_float(ops[1])
+                    )
     table[_ops.glu.default] = _in_float(Glu.forward)
     table[_ops.glu_backward.default] = _in_float(Glu.backward)
     table[_ops.glu_double_backward.default] = _in_float(Glu.double_backward)

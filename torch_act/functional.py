@@ -398,11 +398,51 @@ def _gate_and_up(op: str, input: torch.Tensor, up: Optional[torch.Tensor], dim: 
     return input.chunk(2, dim)
 
 
-def _gated(op: str, activation: str, gate, up, params: dict):
+def _gated(activation: str, gate, up, params: dict, inplace_grad: bool = False):
     fused = _GATED_OPS[activation]
-    if fused is not None:
-        return fused(gate, up, **params)
-    return globals()[activation](gate, **params) * up
+    if fused is None:
+        return globals()[activation](gate, **params) * up
+    if inplace_grad and not _is_compiling():
+        return _GradIntoInputs.apply(gate, up, activation, tuple(params.items()))
+    return fused(gate, up, **params)
+
+
+def _may_overwrite(gate: torch.Tensor, up: torch.Tensor) -> bool:
+    """Whether gate and up can each take their own gradient: no element of one
+    is an element of the other or repeated within itself (conservatively: the
+    halves of one tensor along its last dim interleave, and are refused)."""
+    return (
+        torch._debug_has_internal_overlap(gate) == 0
+        and torch._debug_has_internal_overlap(up) == 0
+        and not torch._C._overlaps(gate, up)
+    )
+
+
+class _GradIntoInputs(torch.autograd.Function):
+    """A gated unit whose backward writes gate's and up's gradients over gate
+    and up (torch_act.<act>_glu_backward_): backward allocates nothing. Where
+    that is not safe (a double backward, overlapping gate and up) it falls
+    back to the out-of-place backward."""
+
+    @staticmethod
+    def forward(gate, up, activation, params):
+        return _GATED_OPS[activation](gate, up, **dict(params))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        gate, up, activation, params = inputs
+        ctx.save_for_backward(gate, up)
+        ctx.activation, ctx.params = activation, dict(params)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        gate, up = ctx.saved_tensors
+        packet = getattr(_ops, f"{ctx.activation}_glu_backward")
+        if torch.is_grad_enabled() or not _may_overwrite(gate, up):
+            grad_gate, grad_up = packet.default(grad_output, gate, up, **ctx.params)
+            return grad_gate, grad_up, None, None
+        getattr(_ops, f"{ctx.activation}_glu_backward_").default(grad_output, gate, up, **ctx.params)
+        return gate, up, None, None
 
 
 def glu_act(
@@ -410,6 +450,7 @@ def glu_act(
     up: Optional[torch.Tensor] = None,
     activation: str = "silu",
     dim: int = -1,
+    inplace_grad: bool = False,
     **activation_kwargs,
 ) -> torch.Tensor:
     """A gated unit ``f(gate) * up`` with any unary activation f (by its
@@ -419,21 +460,30 @@ def glu_act(
     splits x into halves along d, the FIRST half the gate, the second ``up``
     (the usual SwiGLU convention; ``F.glu(x)`` is ``a * sigmoid(b)``, the
     SECOND half gating). Backward keeps only gate and up and recomputes f.
+
+    ``inplace_grad=True``: backward writes the gradients of gate and up over
+    gate and up themselves (no new buffers; eager mode, fused activations).
+    Aliasing rule: gate and up must not be read after backward, which now
+    holds their gradients; their version counters are bumped, so anything
+    else that saved them raises at its backward instead of reading
+    gradients. Not applied (the usual backward runs) under create_graph,
+    for overlapping gate and up (the halves of one tensor: use two
+    projections), and under torch.compile, which plans buffers itself.
     """
     _check_activation("glu_act", activation)
     gate, up = _gate_and_up("glu_act", input, up, dim)
-    return _gated("glu_act", activation, gate, up, activation_kwargs)
+    return _gated(activation, gate, up, activation_kwargs, inplace_grad)
 
 
 def _gated_unit(unit: GatedUnit):
     defaults = {p.name: p.default for p in unit.params}
 
-    def gated(input, up=None, dim=-1, **params):
+    def gated(input, up=None, dim=-1, inplace_grad=False, **params):
         for name in params:
             if name not in defaults:
                 raise TypeError(f"torch_act.{unit.name}() got an unexpected keyword argument {name!r}")
         gate, up = _gate_and_up(unit.name, input, up, dim)
-        return _gated(unit.name, unit.activation, gate, up, {**defaults, **params})
+        return _gated(unit.activation, gate, up, {**defaults, **params}, inplace_grad)
 
     P = inspect.Parameter
     gated.__signature__ = inspect.Signature(
@@ -441,6 +491,7 @@ def _gated_unit(unit: GatedUnit):
             P("input", P.POSITIONAL_OR_KEYWORD),
             P("up", P.POSITIONAL_OR_KEYWORD, default=None),
             P("dim", P.POSITIONAL_OR_KEYWORD, default=-1),
+            P("inplace_grad", P.POSITIONAL_OR_KEYWORD, default=False),
             *(P(p.name, P.KEYWORD_ONLY, default=p.default) for p in unit.params),
         ]
     )
@@ -448,7 +499,7 @@ def _gated_unit(unit: GatedUnit):
     gated.__module__ = __name__
     gated.__doc__ = (
         f"{unit.name}: {unit.activation}(gate) * up, fused (see glu_act for the "
-        "two-tensor and split forms)."
+        "two-tensor and split forms and inplace_grad)."
     )
     return gated
 

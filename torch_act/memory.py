@@ -69,17 +69,20 @@ def _loss(output) -> torch.Tensor:
 
 
 def _cpu_peak(step: Callable[[], None]) -> int:
-    """Peak of the CPU allocations made during step, from the profiler's
-    allocation (+) and free (-) events in time order."""
+    """Peak of the CPU allocations made during step: the profiler's raw
+    allocation (+) and free (-) records, summed in time order."""
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
-    events = [e for e in prof.events() if e.name == "[memory]"]
-    events.sort(key=lambda e: e.time_range.start)
+    records = [
+        e for e in prof.profiler.kineto_results.events()
+        if e.name() == "[memory]" and str(e.device_type()) == "DeviceType.CPU"
+    ]
+    records.sort(key=lambda e: e.start_ns())
     current = peak = 0
-    for e in events:
-        current += e.cpu_memory_usage
+    for e in records:
+        current += e.nbytes()
         peak = max(peak, current)
     return peak
 
