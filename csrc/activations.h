@@ -823,6 +823,7 @@ struct Gated {
   static constexpr const char* name = kName.text;
   static constexpr const char* overload = "";
   static constexpr const char* input_name = "gate";
+  static constexpr const char* input_label = "gate";
   static constexpr const char* param_name = "up";
   static constexpr const char* schema_params = Act::schema_params;
   using Params = typename Act::Params;
@@ -860,6 +861,7 @@ struct BiasAct {
   static constexpr const char* name = kName.text;
   static constexpr const char* overload = "";
   static constexpr const char* input_name = "self";
+  static constexpr const char* input_label = "input";
   static constexpr const char* param_name = "bias";
   static constexpr const char* schema_params = Act::schema_params;
   using Params = typename Act::Params;

@@ -52,6 +52,15 @@ const char* input_name_of() {
     return "self";
   }
 }
+// How messages name that tensor: "input", or a gated op's "gate".
+template <class Act>
+const char* input_label_of() {
+  if constexpr (is_built_on_unary<Act>) {
+    return Act::input_label;
+  } else {
+    return "input";
+  }
+}
 template <class Act>
 const char* schema_params_of() {
   if constexpr (is_built_on_unary<Act>) {

@@ -97,16 +97,17 @@ struct ParamShape<BiasAct<Unary>> {
 
 template <class Act>
 void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
-  check_floating(self, Act::name, input_name_of<Act>());
+  const char* input = input_label_of<Act>();
+  check_floating(self, Act::name, input);
   check_floating(param, Act::name, Act::param_name);
   TORCH_CHECK(
       param.scalar_type() == self.scalar_type(), "torch_act.", Act::name, ": expected ",
-      Act::param_name, " to have the dtype of ", input_name_of<Act>(), " (", self.scalar_type(),
-      "), but got ", param.scalar_type());
+      Act::param_name, " to have the ", input, "'s dtype (", self.scalar_type(), "), but got ",
+      param.scalar_type());
   TORCH_CHECK(
       param.device() == self.device(), "torch_act.", Act::name, ": expected ",
-      Act::param_name, " on the device of ", input_name_of<Act>(), " (", self.device(),
-      "), but got ", param.device());
+      Act::param_name, " on the ", input, "'s device (", self.device(), "), but got ",
+      param.device());
   ParamShape<Act>::check(self, param);
 }
 

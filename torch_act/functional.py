@@ -408,11 +408,15 @@ def _gated(activation: str, gate, up, params: dict, inplace_grad: bool = False):
 
 
 def _may_overwrite(gate: torch.Tensor, up: torch.Tensor) -> bool:
-    """Whether gate and up can each take their own gradient: no element of one
-    is an element of the other or repeated within itself (conservatively: the
-    halves of one tensor along its last dim interleave, and are refused)."""
+    """Whether gate and up can each take their own gradient: both results of
+    the graph (never a leaf: a parameter or the caller's data), and no element
+    of one is an element of the other or repeated within itself
+    (conservatively: the halves of one tensor along its last dim interleave,
+    and are refused)."""
     return (
-        torch._debug_has_internal_overlap(gate) == 0
+        gate.grad_fn is not None
+        and up.grad_fn is not None
+        and torch._debug_has_internal_overlap(gate) == 0
         and torch._debug_has_internal_overlap(up) == 0
         and not torch._C._overlaps(gate, up)
     )
@@ -421,8 +425,9 @@ def _may_overwrite(gate: torch.Tensor, up: torch.Tensor) -> bool:
 class _GradIntoInputs(torch.autograd.Function):
     """A gated unit whose backward writes gate's and up's gradients over gate
     and up (torch_act.<act>_glu_backward_): backward allocates nothing. Where
-    that is not safe (a double backward, overlapping gate and up) it falls
-    back to the out-of-place backward."""
+    that is not safe (a double backward, a leaf or an input that needs no
+    gradient, overlapping gate and up) it falls back to the out-of-place
+    backward."""
 
     @staticmethod
     def forward(gate, up, activation, params):
@@ -438,7 +443,7 @@ class _GradIntoInputs(torch.autograd.Function):
     def backward(ctx, grad_output):
         gate, up = ctx.saved_tensors
         packet = getattr(_ops, f"{ctx.activation}_glu_backward")
-        if torch.is_grad_enabled() or not _may_overwrite(gate, up):
+        if torch.is_grad_enabled() or not all(ctx.needs_input_grad[:2]) or not _may_overwrite(gate, up):
             grad_gate, grad_up = packet.default(grad_output, gate, up, **ctx.params)
             return grad_gate, grad_up, None, None
         getattr(_ops, f"{ctx.activation}_glu_backward_").default(grad_output, gate, up, **ctx.params)
@@ -467,8 +472,9 @@ def glu_act(
     holds their gradients; their version counters are bumped, so anything
     else that saved them raises at its backward instead of reading
     gradients. Not applied (the usual backward runs) under create_graph,
-    for overlapping gate and up (the halves of one tensor: use two
-    projections), and under torch.compile, which plans buffers itself.
+    when gate or up is a leaf or needs no gradient, for overlapping gate and
+    up (the halves of one tensor: use two projections), and under
+    torch.compile, which plans buffers itself.
     """
     _check_activation("glu_act", activation)
     gate, up = _gate_and_up("glu_act", input, up, dim)
