@@ -83,6 +83,9 @@ def speed_rows(quick: bool) -> list[dict]:
             for dtype_name, dtype in DTYPES.items():
                 inputs = make(numel, dtype)
                 torch._dynamo.reset()
+                # Fresh kernels: Inductor's on-disk cache is not keyed on our
+                # decompositions, so a cached kernel may predate them.
+                torch._inductor.config.force_disable_caches = True
                 compiled_native = torch.compile(native, fullgraph=True)
                 compiled_ours = torch.compile(ours, fullgraph=True)
                 fns = [_step(f, inputs) for f in (native, ours, compiled_native, compiled_ours)]

@@ -31,6 +31,8 @@
 #include <initializer_list>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <c10/util/Exception.h>
 
@@ -242,6 +244,11 @@ struct SwishMath {
     T q = s * (T(1) - s);
     return b * (T(2) * q + b * (x * q) * (T(1) - T(2) * s));
   }
+  // f and g f' at once, sharing one sigmoid (a gated unit's backward needs both).
+  template <class T> TORCH_ACT_HD static Values<T, 2> value_and_slope(T g, T x, T b) {
+    T s = sigmoid_of(b * x);
+    return {{x * s, g * (s + b * (x * (s * (T(1) - s))))}};
+  }
   // All five derivatives at once, sharing one sigmoid.
   template <class T>
   TORCH_ACT_HD static void all_derivatives(
@@ -268,6 +275,9 @@ struct Silu {
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(1)); }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(1)); }
+  template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
+    return SwishMath::value_and_slope(g, x, T(1));
+  }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     return gg * g * SwishMath::d2fdx2(x, T(1));
   }
@@ -285,6 +295,9 @@ struct Swish {
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(beta)); }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(beta)); }
+  template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
+    return SwishMath::value_and_slope(g, x, T(beta));
+  }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     return gg * g * SwishMath::d2fdx2(x, T(beta));
   }
@@ -330,6 +343,19 @@ struct Gelu {
     T cdf = T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
     T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
     return g * (cdf + x * pdf);
+  }
+  // f and g f' at once, sharing tanh or erf (a gated unit's backward needs both).
+  template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
+    if (use_tanh) {
+      T x2 = x * x;
+      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
+      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
+      T half_1pt = T(0.5) * (T(1) + t);
+      return {{x * half_1pt, g * (half_1pt + T(0.5) * x * (T(1) - t * t) * du)}};
+    }
+    T cdf = T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
+    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
+    return {{x * cdf, g * (cdf + x * pdf)}};
   }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     T x2 = x * x;
@@ -404,6 +430,10 @@ struct Mish {
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     T t = tanh_softplus(x);
     return g * (t + x * (T(1) - t * t) * sigmoid_of(x));
+  }
+  template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
+    T t = tanh_softplus(x);
+    return {{x * t, g * (t + x * (T(1) - t * t) * sigmoid_of(x))}};
   }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     T t = tanh_softplus(x);
@@ -667,6 +697,9 @@ struct QuickGelu {
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(kBeta)); }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(kBeta)); }
+  template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
+    return SwishMath::value_and_slope(g, x, T(kBeta));
+  }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     return gg * g * SwishMath::d2fdx2(x, T(kBeta));
   }
@@ -786,6 +819,13 @@ constexpr JoinedName<N> join_name(const char* prefix, const char* stem, const ch
   joined.text[i] = '\0';
   return joined;
 }
+template <class Act, class T, class = void>
+struct HasValueAndSlope : std::false_type {};
+template <class Act, class T>
+struct HasValueAndSlope<
+    Act, T, std::void_t<decltype(std::declval<const Act&>().value_and_slope(T(), T()))>>
+    : std::true_type {};
+
 // A unary functor's value f(x), slope g f'(x) and curvature gg g f''(x) at its
 // input x, whichever tensor its backward reads (from the output: y = f(x)
 // first, and d/dx = d/dy f'(x) for the curvature).
@@ -797,6 +837,15 @@ struct AtInput {
       return act.backward(g, x);
     } else {
       return act.backward(g, act.forward(x));
+    }
+  }
+  // {f(x), g f'(x)}: in one evaluation where the functor shares their terms
+  // (value_and_slope: GELU's erf or tanh, SiLU's sigmoid), else two.
+  template <class T> TORCH_ACT_HD static Values<T, 2> value_and_slope(const Act& act, T g, T x) {
+    if constexpr (HasValueAndSlope<Act, T>::value) {
+      return act.value_and_slope(g, x);
+    } else {
+      return {{value(act, x), slope(act, g, x)}};
     }
   }
   template <class T> TORCH_ACT_HD static T curvature(const Act& act, T gg, T g, T x) {
@@ -837,7 +886,8 @@ struct Gated {
     return AtInput<Act>::value(act, gate) * up;
   }
   template <class T> TORCH_ACT_HD Values<T, 2> backward(T g, T gate, T up) const {
-    return {{AtInput<Act>::slope(act, g * up, gate), g * AtInput<Act>::value(act, gate)}};
+    auto f = AtInput<Act>::value_and_slope(act, g * up, gate);
+    return {{f[1], g * f[0]}};
   }
   template <class T>
   TORCH_ACT_HD Values<T, 3> double_backward(T gg_gate, T gg_up, T g, T gate, T up) const {

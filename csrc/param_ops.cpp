@@ -111,13 +111,27 @@ void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
   ParamShape<Act>::check(self, param);
 }
 
+// Whether Act's per-element parameter gradient is its input gradient (a
+// bias: d/dbias = d/dx elementwise, summed afterwards).
+template <class Act>
+struct ParamGradIsInputGrad : std::false_type {};
+template <class Unary>
+struct ParamGradIsInputGrad<BiasAct<Unary>> : std::true_type {};
+
 // Where the loops write the parameter's per-element gradient: straight into
 // the parameter's gradient when the parameter is not broadcast (RReLU's
-// noise), else a buffer that reduce_to_param sums.
+// noise), into the input's gradient where the two are equal (a bias: the
+// loop stores the same value twice, no buffer), else a buffer that
+// reduce_to_param sums.
+template <class Act>
 at::Tensor param_grad_per_element(
-    const at::Tensor& self, const at::Tensor& view, const at::Tensor& grad_param) {
+    const at::Tensor& self, const at::Tensor& view, const at::Tensor& grad_param,
+    const at::Tensor& grad_input) {
   const bool broadcast = view.sizes() != self.sizes() || grad_param.sizes() != self.sizes();
-  return broadcast ? empty_like_input(self) : grad_param;
+  if (!broadcast) {
+    return grad_param;
+  }
+  return ParamGradIsInputGrad<Act>::value ? grad_input : empty_like_input(self);
 }
 
 // Sums a per-element parameter gradient over the broadcast dims into `out`.
@@ -181,7 +195,8 @@ struct ParamKernels<Act, std::tuple<P...>> {
       }
     }
 #endif
-    at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
+    at::Tensor grad_param_per_element =
+        param_grad_per_element<Act>(self, view, grad_param, grad_input);
     auto iter = make_iter({grad_input, grad_param_per_element}, grad_output, self, view);
     binary_loops<Act>(iter.device()).backward(iter, Act{params...});
     reduce_to_param(grad_param_per_element, view, grad_param);
@@ -234,7 +249,8 @@ struct ParamKernels<Act, std::tuple<P...>> {
     auto [grad_grad_output, grad_self, grad_param] = double_backward_meta(
         grad_grad_input, grad_grad_param, grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
-    at::Tensor grad_param_per_element = param_grad_per_element(self, view, grad_param);
+    at::Tensor grad_param_per_element =
+        param_grad_per_element<Act>(self, view, grad_param, grad_self);
     auto iter = make_iter(
         {grad_grad_output, grad_self, grad_param_per_element}, grad_grad_input,
         ParamShape<Act>::view(self, grad_grad_param), grad_output, self, view);

@@ -160,7 +160,10 @@ class Gelu:
     @staticmethod
     def forward(x, approximate="none"):
         if approximate == "tanh":
-            t = torch.tanh(_TANH_SCALE * (x + _TANH_CUBIC * x * x * x))
+            # tanh's argument written as in backward, so that Inductor computes
+            # it once where a kernel needs both (a gated unit's backward).
+            x2 = x * x
+            t = torch.tanh(_TANH_SCALE * (x + _TANH_CUBIC * x2 * x))
             return 0.5 * x * (1 + t)
         return 0.5 * x * (1 + torch.erf(x * _SQRT_HALF))
 
@@ -465,21 +468,33 @@ def _into_inputs(backward):
 
 
 def _bias_ops(name):
-    """bias_<name>: f(x + bias), bias along the last dim (BiasAct in activations.h)."""
+    """bias_<name>: f(x + bias), bias along the last dim (BiasAct in activations.h).
+    The elementwise part is computed in float for half and bfloat16 and the bias
+    gradient summed from its rounded values, as the C++ op does; summing the
+    float values instead made Inductor keep a float32 copy of the gradient."""
     value, slope, curvature = _at_input(name)
 
+    @_in_float
     def forward(x, bias, *p, **kw):
         return value(x + bias, *p, **kw)
 
+    @_in_float
+    def grad_x(g, x, bias, *p, **kw):
+        return slope(g, x + bias, *p, **kw)
+
     def backward(g, x, bias, *p, **kw):
-        gx = slope(g, x + bias, *p, **kw)
+        gx = grad_x(g, x, bias, *p, **kw)
         return gx, gx.sum_to_size(bias.shape)
 
-    def double_backward(gg_x, gg_bias, g, x, bias, *p, **kw):
+    @_in_float
+    def second_order(gg_x, gg_bias, g, x, bias, *p, **kw):
         z = x + bias
         s = gg_x + gg_bias
-        gz = curvature(s, g, z, *p, **kw)
-        return slope(s, z, *p, **kw), gz, gz.sum_to_size(bias.shape)
+        return slope(s, z, *p, **kw), curvature(s, g, z, *p, **kw)
+
+    def double_backward(gg_x, gg_bias, g, x, bias, *p, **kw):
+        d_g, gz = second_order(gg_x, gg_bias, g, x, bias, *p, **kw)
+        return d_g, gz, gz.sum_to_size(bias.shape)
 
     return forward, backward, double_backward
 
@@ -564,15 +579,14 @@ def _build() -> dict:
             table[getattr(getattr(_ops, packet + suffix), overload)] = _in_float(fn)
     # The gated and bias ops the C++ op table declares (op_table.h).
     for name in UNARY:
-        for packet, make in ((f"{name}_glu", _gated_ops), (f"bias_{name}", _bias_ops)):
-            if hasattr(_ops, packet):
-                ops = make(name)
-                for suffix, fn in zip(("", "_backward", "_double_backward"), ops):
-                    table[getattr(_ops, packet + suffix).default] = _in_float(fn)
-                if hasattr(_ops, f"{packet}_backward_"):
-                    table[getattr(_ops, f"{packet}_backward_").default] = _into_inputs(
-                        _in_float(ops[1])
-                    )
+        if hasattr(_ops, f"{name}_glu"):
+            ops = [_in_float(fn) for fn in _gated_ops(name)]
+            for suffix, fn in zip(("", "_backward", "_double_backward"), ops):
+                table[getattr(_ops, f"{name}_glu{suffix}").default] = fn
+            table[getattr(_ops, f"{name}_glu_backward_").default] = _into_inputs(ops[1])
+        if hasattr(_ops, f"bias_{name}"):
+            for suffix, fn in zip(("", "_backward", "_double_backward"), _bias_ops(name)):
+                table[getattr(_ops, f"bias_{name}{suffix}").default] = fn
     table[_ops.glu.default] = _in_float(Glu.forward)
     table[_ops.glu_backward.default] = _in_float(Glu.backward)
     table[_ops.glu_double_backward.default] = _in_float(Glu.double_backward)
