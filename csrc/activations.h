@@ -858,6 +858,20 @@ struct AtInput {
   }
 };
 
+// What an op built on unary activation Act keeps of it: its functor, its
+// hyper-parameters (the same schema arguments), its name in Act::Unary.
+template <class Act>
+struct BuiltOnUnary {
+  static constexpr const char* overload = "";
+  static constexpr const char* schema_params = Act::schema_params;
+  using Params = typename Act::Params;
+  using Unary = Act;
+
+  Act act;
+  template <class... P>
+  explicit BuiltOnUnary(P... params) : act(params...) {}
+};
+
 // The gated unit of any unary activation f (Dauphin et al. 2017; Shazeer 2020:
 // SwiGLU is f = SiLU, GEGLU f = GELU, ReGLU f = ReLU): y = f(gate) * up.
 //   d/dgate = g up f'(gate),  d/dup = g f(gate)
@@ -867,20 +881,14 @@ struct AtInput {
 // Backward reads only the two inputs; f(gate) is recomputed, not saved.
 // Ops <act>_glu, <act>_glu_backward, <act>_glu_double_backward (param_ops.cpp).
 template <class Act>
-struct Gated {
+struct Gated : BuiltOnUnary<Act> {
   static constexpr auto kName = join_name<text_length(Act::name) + 4>("", Act::name, "_glu");
   static constexpr const char* name = kName.text;
-  static constexpr const char* overload = "";
   static constexpr const char* input_name = "gate";
   static constexpr const char* input_label = "gate";
   static constexpr const char* param_name = "up";
-  static constexpr const char* schema_params = Act::schema_params;
-  using Params = typename Act::Params;
-  using Unary = Act;
-
-  Act act;
-  template <class... P>
-  explicit Gated(P... params) : act(params...) {}
+  using BuiltOnUnary<Act>::BuiltOnUnary;
+  using BuiltOnUnary<Act>::act;
 
   template <class T> TORCH_ACT_HD T forward(T gate, T up) const {
     return AtInput<Act>::value(act, gate) * up;
@@ -906,20 +914,14 @@ struct Gated {
 //   d/dx = d/dbias = s g f''.
 // Ops bias_<act>, bias_<act>_backward, bias_<act>_double_backward.
 template <class Act>
-struct BiasAct {
+struct BiasAct : BuiltOnUnary<Act> {
   static constexpr auto kName = join_name<text_length(Act::name) + 5>("bias_", Act::name, "");
   static constexpr const char* name = kName.text;
-  static constexpr const char* overload = "";
   static constexpr const char* input_name = "self";
   static constexpr const char* input_label = "input";
   static constexpr const char* param_name = "bias";
-  static constexpr const char* schema_params = Act::schema_params;
-  using Params = typename Act::Params;
-  using Unary = Act;
-
-  Act act;
-  template <class... P>
-  explicit BiasAct(P... params) : act(params...) {}
+  using BuiltOnUnary<Act>::BuiltOnUnary;
+  using BuiltOnUnary<Act>::act;
 
   template <class T> TORCH_ACT_HD T forward(T x, T bias) const {
     return AtInput<Act>::value(act, x + bias);

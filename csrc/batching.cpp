@@ -94,19 +94,41 @@ Unwrapped unwrap(const Tensor& tensor, int64_t level) {
   return {*bdim == 0 ? value : value.movedim(*bdim, 0), true};
 }
 
+// A boxed call's arguments, popped from the stack, with the vmap level they
+// are batched at and the batch size.
+struct BatchedCall {
+  int64_t level;
+  c10::SymInt batch;
+  std::vector<c10::IValue> args;
+};
+
+// How every boxed rule starts (with FuncTorchBatched excluded by the caller):
+// no argument batched, the op runs as is and nothing is returned; else the
+// call's arguments come off the stack for the rule to fold.
+std::optional<BatchedCall> pop_batched_call(
+    const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  const size_t num_args = op.schema().arguments().size();
+  const auto level = vmap_level(torch::jit::last(*stack, num_args));
+  if (!level.has_value()) {
+    op.callBoxed(stack);
+    return std::nullopt;
+  }
+  const c10::SymInt batch = batch_size(torch::jit::last(*stack, num_args), *level);
+  return BatchedCall{*level, batch, torch::jit::pop(*stack, num_args)};
+}
+
 // Unary ops, GLU and RReLU's ops, boxed: one rule serves every schema.
 void same_shape_batch_rule(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   const auto& schema = op.schema();
   const size_t num_args = schema.arguments().size();
   c10::impl::ExcludeDispatchKeyGuard guard(c10::DispatchKey::FuncTorchBatched);
-  const auto maybe_level = vmap_level(torch::jit::last(*stack, num_args));
-  if (!maybe_level.has_value()) {
-    op.callBoxed(stack);
+  auto call = pop_batched_call(op, stack);
+  if (!call.has_value()) {
     return;
   }
-  const int64_t level = *maybe_level;
-  const c10::SymInt batch = batch_size(torch::jit::last(*stack, num_args), level);
-  auto args = torch::jit::pop(*stack, num_args);
+  const int64_t level = call->level;
+  const c10::SymInt& batch = call->batch;
+  auto& args = call->args;
   std::optional<int64_t> logical_dim;  // of the tensors (GLU's `dim` refers to it)
   for (auto& arg : args) {
     if (arg.isTensor()) {
@@ -309,14 +331,13 @@ void bias_batch_rule(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   const auto& schema = op.schema();
   const size_t num_args = schema.arguments().size();
   c10::impl::ExcludeDispatchKeyGuard guard(c10::DispatchKey::FuncTorchBatched);
-  const auto maybe_level = vmap_level(torch::jit::last(*stack, num_args));
-  if (!maybe_level.has_value()) {
-    op.callBoxed(stack);
+  auto call = pop_batched_call(op, stack);
+  if (!call.has_value()) {
     return;
   }
-  const int64_t level = *maybe_level;
-  const c10::SymInt batch = batch_size(torch::jit::last(*stack, num_args), level);
-  auto args = torch::jit::pop(*stack, num_args);
+  const int64_t level = call->level;
+  const c10::SymInt& batch = call->batch;
+  auto& args = call->args;
   for (size_t i = 0; i < num_args; ++i) {
     if (!args[i].isTensor()) {
       continue;

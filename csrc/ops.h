@@ -44,31 +44,21 @@ struct ParamsOfImpl<Act, std::void_t<typename Act::Params>> {
 template <class Act>
 using ParamsOf = typename ParamsOfImpl<Act>::type;
 
+// The first tensor's schema name and how messages call it, and the schema's
+// hyper-parameters: an op built on a unary activation says its own; PReLU
+// and Swish's learnable beta take "self" ("input") and none.
+template <class Act, bool = is_built_on_unary<Act>>
+struct ParamOpNames {
+  static constexpr const char* input_name = "self";
+  static constexpr const char* input_label = "input";
+  static constexpr const char* schema_params = "";
+};
 template <class Act>
-const char* input_name_of() {
-  if constexpr (is_built_on_unary<Act>) {
-    return Act::input_name;
-  } else {
-    return "self";
-  }
-}
-// How messages name that tensor: "input", or a gated op's "gate".
-template <class Act>
-const char* input_label_of() {
-  if constexpr (is_built_on_unary<Act>) {
-    return Act::input_label;
-  } else {
-    return "input";
-  }
-}
-template <class Act>
-const char* schema_params_of() {
-  if constexpr (is_built_on_unary<Act>) {
-    return Act::schema_params;
-  } else {
-    return "";
-  }
-}
+struct ParamOpNames<Act, true> {
+  static constexpr const char* input_name = Act::input_name;
+  static constexpr const char* input_label = Act::input_label;
+  static constexpr const char* schema_params = Act::schema_params;
+};
 template <class Act>
 std::string param_op_name(const char* suffix) {
   const std::string op = std::string(Act::name) + suffix;

@@ -97,7 +97,7 @@ struct ParamShape<BiasAct<Unary>> {
 
 template <class Act>
 void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
-  const char* input = input_label_of<Act>();
+  const char* input = ParamOpNames<Act>::input_label;
   check_floating(self, Act::name, input);
   check_floating(param, Act::name, Act::param_name);
   TORCH_CHECK(
@@ -176,7 +176,7 @@ struct ParamKernels<Act, std::tuple<P...>> {
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
       P... params) {
     check_param_inputs<Act>(self, param);
-    check_like(grad_output, self, Act::name, "grad_output", input_name_of<Act>());
+    check_like(grad_output, self, Act::name, "grad_output", ParamOpNames<Act>::input_name);
     [[maybe_unused]] Act act{params...};
     return {empty_like_input(self), empty_like_input(param)};
   }
@@ -238,7 +238,7 @@ struct ParamKernels<Act, std::tuple<P...>> {
       const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
       P... params) {
     backward_meta(grad_output, self, param, params...);  // the same checks
-    check_like(grad_grad_input, self, Act::name, "grad_grad_input", input_name_of<Act>());
+    check_like(grad_grad_input, self, Act::name, "grad_grad_input", ParamOpNames<Act>::input_name);
     check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
     return {empty_like_input(grad_output), empty_like_input(self), empty_like_input(param)};
   }
@@ -262,9 +262,9 @@ struct ParamKernels<Act, std::tuple<P...>> {
 
 template <class Act>
 void define_param(torch::Library& m) {
-  const std::string x = input_name_of<Act>();
+  const std::string x = ParamOpNames<Act>::input_name;
   const std::string p = Act::param_name;
-  const std::string params = schema_tail(schema_params_of<Act>());
+  const std::string params = schema_tail(ParamOpNames<Act>::schema_params);
   auto def = [&](const char* suffix, const std::string& args, const char* returns) {
     m.def(torch::schema(
         (param_op_name<Act>(suffix) + "(" + args + params + ") -> " + returns).c_str()));
