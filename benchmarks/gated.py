@@ -11,8 +11,11 @@ Memory: torch_act.memory.saved_bytes of one block (d=1024, hidden 2816, 2048
 tokens): transformers-style LlamaMLP (three Linear layers, SiLU, a product)
 against torch_act.nn.GatedMLP from the same weights.
 
-    python benchmarks/gated.py [--quick] [--json PATH] [--markdown PATH]
+    python benchmarks/gated.py [--quick] [--device cuda] [--json PATH] [--markdown PATH]
     python -m torch_act bench --gated [...]          # the same
+
+On CUDA the times are CUDA-event times (torch_act/_timing.py) and the peak is
+the caching allocator's.
 """
 from __future__ import annotations
 
@@ -35,22 +38,24 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 SIZES = {"1M": 1 << 20, "16M": 1 << 24}
 
 
+def _inputs(shapes, dtype: torch.dtype, device: str) -> tuple:
+    gen = torch.Generator().manual_seed(0)
+    return tuple(
+        torch.randn(shape, generator=gen).to(device, dtype).requires_grad_() for shape in shapes
+    )
+
+
 def _gated_case(native: Callable, ours: Callable) -> Callable:
-    """(native, ours) -> inputs factory for a two-input gated op."""
-    def make(numel: int, dtype: torch.dtype):
-        gen = torch.Generator().manual_seed(0)
-        a = torch.randn(numel // 1024, 1024, generator=gen).to(dtype).requires_grad_()
-        b = torch.randn(numel // 1024, 1024, generator=gen).to(dtype).requires_grad_()
-        return (a, b)
+    """(native, ours, inputs factory) for a two-input gated op: (gate, up)."""
+    def make(numel: int, dtype: torch.dtype, device: str):
+        return _inputs([(numel // 1024, 1024)] * 2, dtype, device)
     return native, ours, make
 
 
 def _bias_case(native: Callable, ours: Callable) -> Callable:
-    def make(numel: int, dtype: torch.dtype):
-        gen = torch.Generator().manual_seed(0)
-        x = torch.randn(numel // 4096, 4096, generator=gen).to(dtype).requires_grad_()
-        bias = torch.randn(4096, generator=gen).to(dtype).requires_grad_()
-        return (x, bias)
+    """(native, ours, inputs factory) for a bias op: (x, bias along the last dim)."""
+    def make(numel: int, dtype: torch.dtype, device: str):
+        return _inputs([(numel // 4096, 4096), (4096,)], dtype, device)
     return native, ours, make
 
 
@@ -67,7 +72,8 @@ CASES = {
 
 def _step(fn: Callable, inputs: tuple) -> Callable[[], None]:
     """forward + backward with a fixed output gradient, into fresh .grad."""
-    grad = torch.randn(fn(*inputs).shape, generator=torch.Generator().manual_seed(1)).to(inputs[0].dtype)
+    shape = fn(*inputs).shape
+    grad = torch.randn(shape, generator=torch.Generator().manual_seed(1)).to(inputs[0])
 
     def run():
         out = fn(*inputs)
@@ -75,13 +81,13 @@ def _step(fn: Callable, inputs: tuple) -> Callable[[], None]:
     return run
 
 
-def speed_rows(quick: bool) -> list[dict]:
+def speed_rows(quick: bool, device: str) -> list[dict]:
     repeats = 5 if quick else 11
     rows = []
     for name, (native, ours, make) in CASES.items():
         for size, numel in SIZES.items():
             for dtype_name, dtype in DTYPES.items():
-                inputs = make(numel, dtype)
+                inputs = make(numel, dtype, device)
                 torch._dynamo.reset()
                 # Fresh kernels: Inductor's on-disk cache is not keyed on our
                 # decompositions, so a cached kernel may predate them.
@@ -89,7 +95,9 @@ def speed_rows(quick: bool) -> list[dict]:
                 compiled_native = torch.compile(native, fullgraph=True)
                 compiled_ours = torch.compile(ours, fullgraph=True)
                 fns = [_step(f, inputs) for f in (native, ours, compiled_native, compiled_ours)]
-                t_native, t_ours, t_cnative, t_cours = median_seconds(*fns, repeats=repeats)
+                t_native, t_ours, t_cnative, t_cours = median_seconds(
+                    *fns, repeats=repeats, device=device
+                )
                 rows.append({
                     "op": name, "size": size, "dtype": dtype_name,
                     "native_eager_ms": t_native * 1e3, "ours_eager_ms": t_ours * 1e3,
@@ -120,13 +128,13 @@ class LlamaMLP(nn.Module):
         return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
 
 
-def memory_rows(d_model=1024, d_hidden=2816, tokens=2048) -> list[dict]:
+def memory_rows(device: str, d_model=1024, d_hidden=2816, tokens=2048) -> list[dict]:
     rows = []
     for dtype_name, dtype in DTYPES.items():
         torch.manual_seed(0)
-        native = LlamaMLP(d_model, d_hidden).to(dtype)
+        native = LlamaMLP(d_model, d_hidden).to(device, dtype)
         fused = torch_act.nn.GatedMLP.from_module(native)
-        x = torch.randn(tokens, d_model).to(dtype).requires_grad_()
+        x = torch.randn(tokens, d_model).to(device, dtype).requires_grad_()
         n, f = saved_bytes(native, x), saved_bytes(fused, x)
         rows.append({
             "dtype": dtype_name, "shape": f"d={d_model}, hidden={d_hidden}, tokens={tokens}",
@@ -145,8 +153,9 @@ def memory_rows(d_model=1024, d_hidden=2816, tokens=2048) -> list[dict]:
 
 
 def markdown(result: dict) -> str:
+    device = result["environment"].get("device", "cpu").upper()
     lines = [
-        "### Gated units and bias + activation (CPU)",
+        f"### Gated units and bias + activation ({device})",
         "",
         f"`python -m torch_act bench --gated` (benchmarks/gated.py). {_environment_line(result['environment'])}",
         "Forward + backward; ratios are native time / ours (above 1: ours faster); "
@@ -182,10 +191,15 @@ def markdown(result: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--markdown", help="write the markdown table here")
     args = parser.parse_args(argv)
-    result = {"environment": environment(), "memory": memory_rows(), "speed": speed_rows(args.quick)}
+    result = {
+        "environment": {**environment(args.device), "device": args.device},
+        "memory": memory_rows(args.device),
+        "speed": speed_rows(args.quick, args.device),
+    }
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

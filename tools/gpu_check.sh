@@ -4,8 +4,9 @@
 # test suite and the CUDA benchmark, and print a short table last.
 # Everything is also written under $OUT (default: ./gpu_results).
 #
-#   bash tools/gpu_check.sh            # 6-8 minutes on an H200 before the
-#                                      # probe, PReLU and grid steps (1-2 more)
+#   bash tools/gpu_check.sh            # about 8-10 minutes on an H200
+#
+# (The CUDA grid A/B experiment is tools/cuda_grid_ab.sh, run apart.)
 #
 # Environment: PYTHON (default python3), TORCH_CUDA_ARCH_LIST (default: the
 # GPU's own), TEST_WORKERS (default 8), TEST_FILTER (pytest -k, default
@@ -80,27 +81,6 @@ grep -oE "crashed while running '?[^ ']+" "$OUT/tests.txt" | awk '{print $NF}' |
     tail -30 "$log"
   done
 
-# GLU on an odd-length 1-D CUDA input crashed the process on the H200 instead
-# of raising (test_large_parallel[cuda-glu-dim=0-*]); the CPU path raises.
-# One process per (device, implementation), so each outcome shows.
-step "probe: GLU on an odd-length 1-D input"
-for device in cpu cuda; do
-  for impl in native torch_act; do
-    log="$OUT/glu-probe-$device-$impl.txt"
-    run_with_stacks "$log" -c '
-import sys, torch, torch.nn.functional as F, torch_act.functional as TF
-device, impl = sys.argv[1:]
-x = torch.randn(70001, device=device)
-try:
-    (F.glu if impl == "native" else TF.glu)(x, 0)
-    print("PROBE: no error")
-except RuntimeError as error:
-    print("PROBE: raised:", str(error).splitlines()[0])
-' "$device" "$impl"
-    echo "$device $impl: $(grep -m1 -E "PROBE|Fatal Python error|SIG[A-Z]+" "$log" || echo "no result, see $log")"
-  done
-done
-
 step "benchmark on cuda"
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
 timeout 300 "$PYTHON" -m torch_act bench --device cuda ${BENCH_ARGS:---repeats 5} \
@@ -112,22 +92,16 @@ timeout 120 "$PYTHON" -m torch_act bench --device cuda --ops prelu --channels 76
   --sizes 16M 64M --repeats 5 --markdown "$OUT/cuda_bench_prelu768.md" >"$OUT/bench_prelu768.txt" 2>&1 ||
   bench=$?
 
-# The CUDA loops' grid (csrc/cuda/launch.h, GridSize): the default resident
-# grid against a block per tile, on cheap ops where the last H200 run trailed
-# native. Each run times native torch beside ours in its own process.
-for grid in resident per_tile; do
-  TORCH_ACT_CUDA_GRID=$grid timeout 120 "$PYTHON" -m torch_act bench --device cuda \
-    --ops relu sigmoid silu gelu --sizes 16M 64M --modes forward backward --repeats 5 \
-    --json "$OUT/cuda_bench_grid_$grid.json" >"$OUT/bench_grid_$grid.txt" 2>&1 || bench=$?
-done
+# Gated units, bias + activation and a Llama MLP block's memory (issue 15's
+# targets on the GPU): the composites against our ops, eager and compiled.
+timeout 300 "$PYTHON" -m torch_act bench --gated --device cuda --quick \
+  --json "$OUT/cuda_gated.json" --markdown "$OUT/cuda_gated.md" >"$OUT/bench_gated.txt" 2>&1 ||
+  bench=$?
 
 step "summary"
 echo "self-check exit $selfcheck, tests exit $tests, benchmark exit $bench"
 grep -E "passed|failed" "$OUT/tests.txt" | tail -1
 [ -f "$OUT/cuda_bench.json" ] && "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench.json"
 [ -f "$OUT/cuda_bench_prelu768.md" ] && grep "^| prelu" "$OUT/cuda_bench_prelu768.md"
-for grid in resident per_tile; do
-  [ -f "$OUT/cuda_bench_grid_$grid.json" ] && echo "TORCH_ACT_CUDA_GRID=$grid" &&
-    "$PYTHON" benchmarks/cuda_summary.py "$OUT/cuda_bench_grid_$grid.json"
-done
+[ -f "$OUT/cuda_gated.md" ] && grep -E "^\| (swiglu|geglu|bias|float|bfloat)" "$OUT/cuda_gated.md"
 [ "$selfcheck" = 0 ] && [ "$tests" = 0 ] && [ "$bench" = 0 ]
