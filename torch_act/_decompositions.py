@@ -143,6 +143,13 @@ def _swish_class(beta_of: Callable[..., float]):
             s, q, xq = _swish_terms(x, b)
             return gg * g * (b * (2 * q + b * xq * (1 - 2 * s)))
 
+        @staticmethod
+        def value_and_slope(g, x, *p, **kw):
+            """(f, g f') sharing one sigmoid (SwishMath::value_and_slope)."""
+            b = beta_of(*p, **kw)
+            s, _, xq = _swish_terms(x, b)
+            return x * s, g * (s + b * xq)
+
     return SwishFormulas
 
 
@@ -443,7 +450,12 @@ def _gated_ops(name):
     def forward(gate, up, *p, **kw):
         return value(gate, *p, **kw) * up
 
+    value_and_slope = getattr(UNARY[name], "value_and_slope", None)
+
     def backward(g, gate, up, *p, **kw):
+        if value_and_slope is not None:  # f and f' sharing a sigmoid, as the kernel
+            f, grad_gate = value_and_slope(g * up, gate, *p, **kw)
+            return grad_gate, g * f
         return slope(g * up, gate, *p, **kw), g * value(gate, *p, **kw)
 
     def double_backward(gg_gate, gg_up, g, gate, up, *p, **kw):
