@@ -146,9 +146,8 @@ def test_backward_saves_only_the_inputs():
     saved = []
     with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
         TF.swiglu(gate, up)
-    assert len(saved) == 2 and saved[0] is gate and saved[1] is up or {
-        id(t) for t in saved
-    } == {id(gate), id(up)}
+    # Exactly gate and up, in that order: nothing recomputable is kept.
+    assert len(saved) == 2 and saved[0] is gate and saved[1] is up
 
 
 def test_third_order_raises():
