@@ -103,6 +103,11 @@ using BinaryActivations =
 // The ops built on param_ops.cpp's kernels and autograd.
 using ParamLikeActivations = Concat<ParamActivations, GatedActivations, BiasActivations>::type;
 
+template <class Act, class... Listed>
+constexpr bool listed_in(TypeList<Listed...>) {
+  return (std::is_same_v<Act, Listed> || ...);
+}
+
 template <class... Activations, class F>
 void for_each_activation(TypeList<Activations...>, F&& f) {
   (f(static_cast<Activations*>(nullptr)), ...);

@@ -4,8 +4,10 @@
 // elementwise pass, and its gradient is reduced back to the parameter's shape.
 #include <ATen/ATen.h>
 #include <ATen/MemoryOverlap.h>
+#include <ATen/OpMathType.h>
 #include <torch/library.h>
 
+#include "cpu/kernels.h"
 #include "kernel_table.h"
 #include "ops.h"
 #if defined(TORCH_ACT_WITH_CUDA)
@@ -142,6 +144,85 @@ void reduce_to_param(const at::Tensor& per_element, const at::Tensor& view, at::
   out.copy_(per_element.sum_to_size(view.sizes()).view(out.sizes()));
 }
 
+// Runs task(i) for i in [0, count) on torch's intra-op threads. (Not
+// at::parallel_for: it is inline and this library is built without OpenMP,
+// so here it would run serially. A TensorIterator over the indices runs in
+// libtorch's compiled parallel loop.)
+template <class Task>
+void parallel_over(int64_t count, const Task& task) {
+  const at::Tensor indices = at::arange(count, at::kLong);
+  auto iter = at::TensorIteratorConfig().add_const_input(indices).build();
+  iter.for_each(
+      [&](char** data, const int64_t* strides, int64_t size, int64_t rows) {
+        for (int64_t row = 0; row < rows; ++row) {
+          const char* index = data[0] + row * strides[1];
+          for (int64_t i = 0; i < size; ++i) {
+            task(*reinterpret_cast<const int64_t*>(index + i * strides[0]));
+          }
+        }
+      },
+      /*grain_size=*/1);
+}
+
+// A bias op's backward over a contiguous input seen as a [rows, columns]
+// matrix (the bias is one value per column), with the bias's gradient summed
+// per column in the pass that writes the input's gradient: no per-element
+// buffer and no second pass over memory. Returns false (having done nothing)
+// for other layouts, which take the general loops.
+template <class Act>
+bool backward_summing_columns(
+    const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& bias,
+    const at::Tensor& grad_input, const at::Tensor& grad_bias, const Act& act) {
+  if (self.numel() == 0 || !self.is_contiguous() || !grad_output.is_contiguous() ||
+      !grad_input.is_contiguous()) {
+    return false;
+  }
+  const int64_t columns = bias.numel();
+  const int64_t rows = self.numel() / columns;
+#if defined(TORCH_ACT_WITH_CUDA)
+  if (self.is_cuda()) {
+    // A per-channel parameter of a 2-D input is a per-column one.
+    const auto matrix = [&](const at::Tensor& t) { return t.view({rows, columns}); };
+    return cuda::per_channel_backward(
+        matrix(grad_output), matrix(self), bias, matrix(grad_input), grad_bias, act);
+  }
+#endif
+  if (!self.is_cpu()) {
+    return false;
+  }
+  // Chunks of rows, each summing into its own row of partial sums: the
+  // result does not depend on the thread count, each partial sum adds at
+  // most kMaxRowsPerChunk values (a float32 running sum stays accurate),
+  // and the partial rows are few next to the input (1/32 of it or less
+  // for rows of up to 4K columns).
+  constexpr int64_t kChunkElements = int64_t{1} << 17;
+  constexpr int64_t kMaxRowsPerChunk = 1024;
+  const int64_t rows_per_chunk =
+      std::clamp<int64_t>((kChunkElements + columns - 1) / columns, 1, kMaxRowsPerChunk);
+  const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  const at::Tensor bias_values = bias.contiguous();
+  const at::Tensor partial_sums = at::zeros(
+      {chunks, columns}, self.options().dtype(at::toOpMathType(self.scalar_type())));
+  const auto& loops = cpu::column_sum_kernels().get<Act>();
+  const int64_t element_size = self.element_size();
+  const int64_t sum_size = partial_sums.element_size();
+  parallel_over(chunks, [&](int64_t chunk) {
+    const int64_t first_row = chunk * rows_per_chunk;
+    const int64_t offset = first_row * columns * element_size;
+    loops.backward(
+        cpu::ColumnSumChunk{
+            static_cast<char*>(grad_input.data_ptr()) + offset,
+            static_cast<const char*>(grad_output.const_data_ptr()) + offset,
+            static_cast<const char*>(self.const_data_ptr()) + offset,
+            bias_values.const_data_ptr(),
+            static_cast<char*>(partial_sums.data_ptr()) + chunk * columns * sum_size,
+            std::min(rows_per_chunk, rows - first_row), columns, self.scalar_type()},
+        act);
+  });
+  grad_bias.copy_(chunks == 1 ? partial_sums[0] : partial_sums.sum(0));
+  return true;
+}
+
 // Kernels of one param-like op; P... are the hyper-parameters of a gated or
 // bias op's activation (none for PReLU and Swish's learnable beta).
 template <class Act, class Params = ParamsOf<Act>>
@@ -160,9 +241,11 @@ struct ParamKernels<Act, std::tuple<P...>> {
 #if defined(TORCH_ACT_WITH_CUDA)
     // A per-channel parameter would send the general loops down their
     // strided path; one value broadcasts within their flat path already.
-    if constexpr (cuda::listed_in<Act>(cuda::PerChannelActivations{})) {
+    // (A bias op's input is per-channel only as a matrix; see above.)
+    if constexpr (
+        listed_in<Act>(cuda::PerChannelActivations{}) && !listed_in<Act>(BiasActivations{})) {
       if (self.is_cuda() && param.numel() > 1 && view.sizes() != self.sizes() &&
-          cuda::per_channel_forward(self, param, out, Act{})) {
+          cuda::per_channel_forward(self, param, out, Act{params...})) {
         return out;
       }
     }
@@ -185,12 +268,20 @@ struct ParamKernels<Act, std::tuple<P...>> {
       P... params) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
+    if constexpr (listed_in<Act>(BiasActivations{})) {
+      if (backward_summing_columns(
+              grad_output, self, param, grad_input, grad_param, Act{params...})) {
+        return {grad_input, grad_param};
+      }
+    }
 #if defined(TORCH_ACT_WITH_CUDA)
     // On the GPU a broadcast parameter's gradient is summed per channel in
     // the same pass, not through a per-element buffer.
-    if constexpr (cuda::listed_in<Act>(cuda::PerChannelActivations{})) {
+    if constexpr (
+        listed_in<Act>(cuda::PerChannelActivations{}) && !listed_in<Act>(BiasActivations{})) {
       if (self.is_cuda() && view.sizes() != self.sizes() &&
-          cuda::per_channel_backward(grad_output, self, param, grad_input, grad_param, Act{})) {
+          cuda::per_channel_backward(
+              grad_output, self, param, grad_input, grad_param, Act{params...})) {
         return {grad_input, grad_param};
       }
     }

@@ -105,6 +105,35 @@ def test_bias_act_matches_composite(config, dtype):
     torch.testing.assert_close(ours_grads[1], ref_grads[1].to(dtype), **bias_tol)
 
 
+# Rows x columns: one chunk of rows, several chunks with a short last one,
+# one column, and rows whose tail is not a whole vector.
+@pytest.mark.parametrize("shape", [(6, 40), (3000, 1), (1100, 129), (2, 5, 300)], ids=str)
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=str)
+def test_bias_gradient_sums_every_row(shape, layout, dtype):
+    # The contiguous layout sums the bias gradient in the backward's own pass
+    # (chunks of rows), the strided one through the general loops: both equal
+    # the float64 sum within the dtype's rounding of one value.
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn((2 * shape[0],) + shape[1:], generator=gen, dtype=torch.float64)
+    x = x[::2] if layout == "strided" else x[: shape[0]]
+    assert x.is_contiguous() == (layout == "contiguous")
+    x = x.to(dtype).requires_grad_()
+    bias = torch.randn(shape[-1], generator=gen).to(dtype).requires_grad_()
+    g = torch.randn(shape, generator=gen).to(dtype)
+    grad_x, grad_bias = torch.autograd.grad(TF.bias_act(x, bias, "gelu"), (x, bias), g)
+    x64, b64 = (t.detach().double().requires_grad_() for t in (x, bias))
+    ref_x, ref_bias = torch.autograd.grad(F.gelu(x64 + b64), (x64, b64), g.double())
+    tol = {torch.float64: dict(rtol=1e-12, atol=1e-12), torch.float32: dict(rtol=1e-5, atol=1e-4),
+           torch.bfloat16: dict(rtol=8e-3, atol=1e-2)}[dtype]
+    torch.testing.assert_close(grad_x, ref_x.to(dtype), **tol)
+    if dtype == torch.bfloat16 and layout == "strided":
+        # The general loops sum the gradient rounded to bfloat16, as torch's
+        # composite does: each of rows terms is off by up to half an ulp.
+        tol = dict(rtol=5e-2, atol=0.05 * shape[0] ** 0.5)
+    torch.testing.assert_close(grad_bias, ref_bias.to(dtype), **tol)
+
+
 @pytest.mark.parametrize("config", GATED, ids=config_id)
 def test_gated_nonfinite_like_composite(config):
     # inf, -inf, NaN and huge values: finite where the composite is, NaN where it is.

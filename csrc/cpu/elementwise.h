@@ -244,6 +244,74 @@ void elementwise(at::TensorIteratorBase& iter, const Op& op) {
   });
 }
 
+// A two-input backward over a dense row-major [rows, columns] input whose
+// parameter is one value per column (a bias along the last dim): writes the
+// input's gradient and adds the parameter's gradient into `column_sums`
+// (columns values of opmath_t) in the same pass, row by row, so the gradient
+// is never read back to be reduced.
+template <class scalar_t, class Op>
+void backward_summing_columns(
+    scalar_t* grad_input, const scalar_t* grad_output, const scalar_t* self,
+    const scalar_t* param, at::opmath_type<scalar_t>* column_sums, int64_t rows, int64_t columns,
+    const Op& op) {
+  using opmath_t = at::opmath_type<scalar_t>;
+#if defined(TORCH_ACT_SIMD)
+  using V = OpmathVec<scalar_t>;
+  using Vec = typename V::Vec;
+  constexpr int kParts = V::kParts;
+  auto step = [&](int64_t row_offset, int64_t j, int64_t count) {
+    const bool full = count == V::kWidth;
+    const auto g = full ? V::load(grad_output + row_offset + j)
+                        : V::load(grad_output + row_offset + j, count);
+    const auto x = full ? V::load(self + row_offset + j) : V::load(self + row_offset + j, count);
+    const auto p = full ? V::load(param + j) : V::load(param + j, count);
+    typename V::Pack grad;
+    for (int part = 0; part < kParts; ++part) {
+      const auto grads = op(g[part], x[part], p[part]);
+      grad[part] = grads[0];
+      // Lanes past the tail computed on zeros; they are not stored.
+      const int64_t offset = j + part * Vec::size();
+      const int64_t lanes = std::min<int64_t>(Vec::size(), count - part * Vec::size());
+      if (lanes <= 0) {
+        continue;
+      }
+      opmath_t* sums = column_sums + offset;
+      if (lanes == Vec::size()) {
+        (Vec::loadu(sums) + grads[1]).store(sums);
+      } else {
+        (Vec::loadu(sums, lanes) + grads[1]).store(sums, lanes);
+      }
+    }
+    if (full) {
+      V::store(grad_input + row_offset + j, grad);
+    } else {
+      V::store(grad_input + row_offset + j, grad, count);
+    }
+  };
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t row_offset = row * columns;
+    int64_t j = 0;
+    for (; j + V::kWidth <= columns; j += V::kWidth) {
+      step(row_offset, j, V::kWidth);
+    }
+    if (j < columns) {
+      step(row_offset, j, columns - j);
+    }
+  }
+#else
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t row_offset = row * columns;
+    for (int64_t j = 0; j < columns; ++j) {
+      const auto grads = op(
+          static_cast<opmath_t>(grad_output[row_offset + j]),
+          static_cast<opmath_t>(self[row_offset + j]), static_cast<opmath_t>(param[j]));
+      grad_input[row_offset + j] = static_cast<scalar_t>(grads[0]);
+      column_sums[j] += grads[1];
+    }
+  }
+#endif
+}
+
 } // namespace CPU_CAPABILITY
 } // namespace cpu
 } // namespace torch_act

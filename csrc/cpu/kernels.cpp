@@ -33,7 +33,27 @@ void run_method(at::TensorIteratorBase& iter, const typename Loops::Activation& 
   run<Call::kOut, Call::kIn>(iter, typename Call::Op{act});
 }
 
+template <class Act>
+void backward_chunk_summing_columns(const ColumnSumChunk& chunk, const Act& act) {
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, chunk.dtype, "torch_act", [&] {
+    backward_summing_columns(
+        static_cast<scalar_t*>(chunk.grad_input), static_cast<const scalar_t*>(chunk.grad_output),
+        static_cast<const scalar_t*>(chunk.self), static_cast<const scalar_t*>(chunk.param),
+        static_cast<at::opmath_type<scalar_t>*>(chunk.column_sums), chunk.rows, chunk.columns,
+        Backward<Act>{act});
+  });
+}
+
+template <class... Act>
+ColumnSumTableFor<TypeList<Act...>> column_sum_table_for(TypeList<Act...>) {
+  return {std::make_tuple(ColumnSumLoops<Act>{&backward_chunk_summing_columns<Act>}...)};
+}
+
 } // namespace
+
+ColumnSumTable column_sum_table() {
+  return column_sum_table_for(BiasActivations{});
+}
 
 KernelTable kernel_table() {
   return KernelTable::build([](auto* entry) {

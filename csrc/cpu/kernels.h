@@ -3,16 +3,62 @@
 // own answer (at::get_cpu_capability(), which honours ATEN_CPU_CAPABILITY).
 #pragma once
 
+#include <c10/core/ScalarType.h>
+
 #include "../kernel_table.h"
 
 namespace torch_act {
 namespace cpu {
 
+// One chunk of rows of a bias op's backward over a dense row-major
+// [rows, columns] input, the bias being one value per column: the loop
+// writes grad_input and adds the bias's gradient into column_sums (columns
+// values of the dtype's opmath type) in the same pass.
+struct ColumnSumChunk {
+  void* grad_input;
+  const void* grad_output;
+  const void* self;
+  const void* param;
+  void* column_sums;
+  int64_t rows;
+  int64_t columns;
+  c10::ScalarType dtype;
+};
+
+template <class Act>
+struct ColumnSumLoops {
+  void (*backward)(const ColumnSumChunk&, const Act&);
+};
+
+template <class List>
+struct ColumnSumTableFor;
+template <class... Act>
+struct ColumnSumTableFor<TypeList<Act...>> {
+  std::tuple<ColumnSumLoops<Act>...> loops;
+  template <class A>
+  const ColumnSumLoops<A>& get() const {
+    return std::get<ColumnSumLoops<A>>(loops);
+  }
+};
+using ColumnSumTable = ColumnSumTableFor<BiasActivations>;
+
+// The column-sum loops of the capability in use (as kernels()).
+const ColumnSumTable& column_sum_kernels();
+
 // Filled by kernels.cpp, once per capability it is compiled for.
-namespace DEFAULT { KernelTable kernel_table(); }
+namespace DEFAULT {
+KernelTable kernel_table();
+ColumnSumTable column_sum_table();
+} // namespace DEFAULT
 #if defined(TORCH_ACT_X86_VARIANTS)
-namespace AVX2 { KernelTable kernel_table(); }
-namespace AVX512 { KernelTable kernel_table(); }
+namespace AVX2 {
+KernelTable kernel_table();
+ColumnSumTable column_sum_table();
+} // namespace AVX2
+namespace AVX512 {
+KernelTable kernel_table();
+ColumnSumTable column_sum_table();
+} // namespace AVX512
 #endif
 
 } // namespace cpu

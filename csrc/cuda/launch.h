@@ -165,15 +165,13 @@ struct PerChannelTableFor<TypeList<Param...>> {
   }
 };
 // The param activations whose parameter broadcasts over the input (one
-// value, or one per channel). RReLU's noise has the input's shape, so it never
-// takes the per-channel kernels and gets none compiled.
-using PerChannelActivations = TypeList<Prelu, SwishLearnable>;
+// value, or one per channel), and the bias ops (a bias is one value per
+// channel of the input seen as a [rows, channels] matrix). RReLU's noise has
+// the input's shape, so it never takes the per-channel kernels and gets none
+// compiled.
+using PerChannelActivations =
+    Concat<TypeList<Prelu, SwishLearnable>, BiasActivations>::type;
 using PerChannelTable = PerChannelTableFor<PerChannelActivations>;
-
-template <class Act, class... Listed>
-constexpr bool listed_in(TypeList<Listed...>) {
-  return (std::is_same_v<Act, Listed> || ...);
-}
 
 // Every param activation's per-channel launchers (per_channel.cu).
 PerChannelTable per_channel_launchers();
