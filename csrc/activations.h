@@ -309,8 +309,7 @@ struct Swish {
 //   f' = (1 + t)/2 + x (1 - t^2) u' / 2,  f'' = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2)
 //   with u' = k (1 + 3 c x^2), u'' = 6 k c x   (Hendrycks & Gimpel 2016)
 struct Gelu {
-  static constexpr double kSqrtHalf = 0.70710678118654752440;     // 1/sqrt(2)
-  static constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/sqrt(2 pi)
+  static constexpr double kInvSqrt2Pi = math::kInvSqrt2Pi;  // 1/sqrt(2 pi)
   static constexpr double kTanhScale = 0.79788456080286535588;    // sqrt(2/pi)
   static constexpr double kTanhCubic = 0.044715;
   static constexpr const char* name = "gelu";
@@ -331,7 +330,7 @@ struct Gelu {
       T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x * x * x));
       return T(0.5) * x * (T(1) + t);
     }
-    return T(0.5) * x * (T(1) + erf(x * T(kSqrtHalf)));
+    return x * math::normal_cdf(x);
   }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     if (use_tanh) {
@@ -340,9 +339,8 @@ struct Gelu {
       T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
       return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
     }
-    T cdf = T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
-    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
-    return g * (cdf + x * pdf);
+    const auto normal = math::normal_cdf_and_density(x);
+    return g * (normal.cdf + x * normal.density);
   }
   // f and g f' at once, sharing tanh or erf (a gated unit's backward needs both).
   template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
@@ -353,9 +351,8 @@ struct Gelu {
       T half_1pt = T(0.5) * (T(1) + t);
       return {{x * half_1pt, g * (half_1pt + T(0.5) * x * (T(1) - t * t) * du)}};
     }
-    T cdf = T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
-    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
-    return {{x * cdf, g * (cdf + x * pdf)}};
+    const auto normal = math::normal_cdf_and_density(x);
+    return {{x * normal.cdf, g * (normal.cdf + x * normal.density)}};
   }
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     T x2 = x * x;

@@ -163,3 +163,32 @@ def test_param_gradient_layouts(device, kind, layout, dtype):
     terms_rss = ((grad_out.double() * x.double()).square().sum().item() / n_param) ** 0.5
     atol = max(tol["atol"], 4 * torch.finfo(dtype).eps * terms_rss)
     torch.testing.assert_close(got_param.double(), want_param, rtol=tol["rtol"], atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=str)
+def test_reduced_rounding_is_torch_bit_for_bit(dtype):
+    # Every float result is rounded to the reduced dtype exactly as torch
+    # rounds it, denormal results included. (On CPUs with AVX512-BF16 the
+    # kernels round normal values in one instruction, which would flush
+    # denormals.) leaky_relu's slope * x is one float product, so any
+    # difference is the rounding. NaN need only be NaN: torch's own bit
+    # pattern differs between its vector (0xffff) and scalar (0x7fc0) loops.
+    gen = torch.Generator().manual_seed(0)
+    bits = torch.randint(-(2**15), 2**15, (1 << 16,), generator=gen, dtype=torch.int32)
+    x = bits.to(torch.int16).view(dtype)
+    tiny = torch.finfo(dtype).smallest_normal
+    edges = torch.tensor(
+        [tiny, -tiny, 2 * tiny, 1.5 * tiny, float("nan"), -float("nan"), float("inf"),
+         -float("inf"), 0.0, -0.0, torch.finfo(dtype).max, -torch.finfo(dtype).max],
+        dtype=dtype,
+    )
+    # The edges repeated within whole vectors and alone within normal ones.
+    x = torch.cat([x, edges.repeat(64), x[:31], edges[:1], x[:200]])
+    for slope in (0.3, 0.7071, 3.0, -1.5):
+        ours = TF.leaky_relu(x, slope)
+        theirs = torch.nn.functional.leaky_relu(x, slope)
+        assert torch.equal(ours.isnan(), theirs.isnan())
+        numbers = ~theirs.isnan()
+        assert torch.equal(ours[numbers].view(torch.int16), theirs[numbers].view(torch.int16))
+        denormal = (theirs.abs() < tiny) & (theirs != 0)
+        assert denormal.any()  # the case a one-instruction rounding gets wrong
