@@ -108,6 +108,19 @@ constexpr bool listed_in(TypeList<Listed...>) {
   return (std::is_same_v<Act, Listed> || ...);
 }
 
+// One Entry<Act> per activation of a list, looked up by activation: the
+// smaller per-device tables (CPU column sums, CUDA per-channel launchers).
+template <template <class> class Entry, class List>
+struct TableOf;
+template <template <class> class Entry, class... Activations>
+struct TableOf<Entry, TypeList<Activations...>> {
+  std::tuple<Entry<Activations>...> entries;
+  template <class Act>
+  const Entry<Act>& get() const {
+    return std::get<Entry<Act>>(entries);
+  }
+};
+
 template <class... Activations, class F>
 void for_each_activation(TypeList<Activations...>, F&& f) {
   (f(static_cast<Activations*>(nullptr)), ...);

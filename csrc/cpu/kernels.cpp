@@ -45,7 +45,7 @@ void backward_chunk_summing_columns(const ColumnSumChunk& chunk, const Act& act)
 }
 
 template <class... Act>
-ColumnSumTableFor<TypeList<Act...>> column_sum_table_for(TypeList<Act...>) {
+TableOf<ColumnSumLoops, TypeList<Act...>> column_sum_table_for(TypeList<Act...>) {
   return {std::make_tuple(ColumnSumLoops<Act>{&backward_chunk_summing_columns<Act>}...)};
 }
 

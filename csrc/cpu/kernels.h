@@ -30,17 +30,7 @@ struct ColumnSumLoops {
   void (*backward)(const ColumnSumChunk&, const Act&);
 };
 
-template <class List>
-struct ColumnSumTableFor;
-template <class... Act>
-struct ColumnSumTableFor<TypeList<Act...>> {
-  std::tuple<ColumnSumLoops<Act>...> loops;
-  template <class A>
-  const ColumnSumLoops<A>& get() const {
-    return std::get<ColumnSumLoops<A>>(loops);
-  }
-};
-using ColumnSumTable = ColumnSumTableFor<BiasActivations>;
+using ColumnSumTable = TableOf<ColumnSumLoops, BiasActivations>;
 
 // The column-sum loops of the capability in use (as kernels()).
 const ColumnSumTable& column_sum_kernels();

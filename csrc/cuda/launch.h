@@ -154,16 +154,6 @@ struct PerChannelLaunchers {
   void (*backward)(const PerChannelArgs&, const Act&);
 };
 
-template <class List>
-struct PerChannelTableFor;
-template <class... Param>
-struct PerChannelTableFor<TypeList<Param...>> {
-  std::tuple<PerChannelLaunchers<Param>...> launchers;
-  template <class Act>
-  const PerChannelLaunchers<Act>& get() const {
-    return std::get<PerChannelLaunchers<Act>>(launchers);
-  }
-};
 // The param activations whose parameter broadcasts over the input (one
 // value, or one per channel), and the bias ops (a bias is one value per
 // channel of the input seen as a [rows, channels] matrix). RReLU's noise has
@@ -171,7 +161,7 @@ struct PerChannelTableFor<TypeList<Param...>> {
 // compiled.
 using PerChannelActivations =
     Concat<TypeList<Prelu, SwishLearnable>, BiasActivations>::type;
-using PerChannelTable = PerChannelTableFor<PerChannelActivations>;
+using PerChannelTable = TableOf<PerChannelLaunchers, PerChannelActivations>;
 
 // Every param activation's per-channel launchers (per_channel.cu).
 PerChannelTable per_channel_launchers();

@@ -190,7 +190,7 @@ void launch_backward(const PerChannelArgs& args, const Act& act) {
 }
 
 template <class... Param>
-PerChannelTableFor<TypeList<Param...>> table_for(TypeList<Param...>) {
+TableOf<PerChannelLaunchers, TypeList<Param...>> table_for(TypeList<Param...>) {
   return {std::make_tuple(
       PerChannelLaunchers<Param>{&launch_forward<Param>, &launch_backward<Param>}...)};
 }
