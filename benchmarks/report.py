@@ -108,14 +108,31 @@ def overhead_table(results: dict[str, dict]) -> list[str]:
 
 def kept_sections() -> list[str]:
     """The runs of benchmarks/compiled_models.py (bench --models) and
-    benchmarks/gated.py (bench --gated), kept as markdown with their reading."""
+    benchmarks/gated.py (bench --gated), kept as markdown, each followed by
+    its hand-written reading (<name>_reading.md) where there is one."""
     out = []
-    for name in ("compiled_models.md", "gated.md"):
-        path = os.path.join(HERE, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                out += [f.read().strip(), ""]
+    for name in ("compiled_models", "gated"):
+        for path in (os.path.join(HERE, f"{name}.md"), os.path.join(HERE, f"{name}_reading.md")):
+            if os.path.exists(path):
+                with open(path) as f:
+                    out += [f.read().strip(), ""]
     return out
+
+
+def raw_data_section(results: dict[str, dict]) -> list[str]:
+    """Where every row of the tables above is: the harness's JSON, one file
+    per ISA (and per GPU run), rather than thousands of rows here."""
+    out = ["## Raw data", ""]
+    for variant, data in results.items():
+        out.append(
+            f"- `benchmarks/results/{variant}.json`: every op, mode, dtype, size and thread "
+            f"count on {variant} ({len(data['rows'])} rows)."
+        )
+    for path in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
+        name = os.path.basename(path)
+        if name[: -len(".json")] not in results:
+            out.append(f"- `benchmarks/results/{name}`: the run its section above names.")
+    return out + [""]
 
 
 def cuda_sections() -> list[str]:
@@ -180,24 +197,19 @@ def render(results: dict[str, dict]) -> str:
         "",
         *kept_sections(),
         *cuda_sections(),
+        *raw_data_section(results),
     ]
-    for variant, data in results.items():
-        out += [f"## All rows: {variant}", "", "| op | mode | dtype | size | threads | ours (us) | "
-                "native (us) | native/ours | GB/s | of copy |", "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
-        for r in data["rows"]:
-            out.append(
-                f"| {r['op']} | {r['mode']} | {r['dtype']} | {r['size']} | {r['threads']} | "
-                f"{r['ours_us']:.1f} | {r['native_us']:.1f} | {r['ratio']:.2f} | {r['gbps']:.1f} | "
-                f"{100 * r['copy_fraction']:.0f}% |"
-            )
-        out.append("")
     return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--render", action="store_true", help="only render existing results")
-    parser.add_argument("--reading", help="a markdown file appended as the 'Reading' section")
+    parser.add_argument(
+        "--reading", default=os.path.join(HERE, "reading.md"),
+        help="the markdown of the 'Reading' section (default: benchmarks/reading.md, "
+        "written for the CPU run recorded)",
+    )
     args = parser.parse_args()
     os.makedirs(RESULTS, exist_ok=True)
     if not args.render:
@@ -208,7 +220,7 @@ def main() -> int:
     if not results:
         raise SystemExit("no results in benchmarks/results; run without --render first")
     text = render(results)
-    if args.reading:
+    if args.reading and os.path.exists(args.reading):
         with open(args.reading) as f:
             text = text.replace(
                 "See the section at the end, written for the run recorded here.", f.read().strip()

@@ -387,7 +387,6 @@ def convert(
 
 
 def _lookup() -> dict[str, tuple[Activation, dict]]:
-
     """Lower-cased accepted name -> (row, default constructor kwargs)."""
     names = {}
     for act in ACTIVATIONS:

@@ -25,8 +25,8 @@ constexpr int kMaxDims = 25;
 
 // How many blocks an elementwise kernel launches. Either way every element
 // is covered (the kernels loop over the grid). Which is faster is for a GPU
-// run to tell (the last H200 run left cheap float32 ops at 0.86-0.95x
-// native), so it is chosen at run time: TORCH_ACT_CUDA_GRID (dispatch.cpp).
+// run to tell (BENCHMARKS.md, CUDA reading), so it is chosen at run time:
+// TORCH_ACT_CUDA_GRID (dispatch.cpp).
 enum class GridSize {
   kResident,  // no more blocks than the GPU holds at once, each walking several tiles
   kPerTile,   // a block per tile, as ATen's own loops launch; the hardware spreads them
