@@ -110,17 +110,19 @@ def test_bias_act_matches_composite(config, dtype):
 @pytest.mark.parametrize("shape", [(6, 40), (3000, 1), (1100, 129), (2, 5, 300)], ids=str)
 @pytest.mark.parametrize("layout", ["contiguous", "strided"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=str)
-def test_bias_gradient_sums_every_row(shape, layout, dtype):
+@pytest.mark.parametrize("device", DEVICES)
+def test_bias_gradient_sums_every_row(device, shape, layout, dtype):
     # The contiguous layout sums the bias gradient in the backward's own pass
-    # (chunks of rows), the strided one through the general loops: both equal
-    # the float64 sum within the dtype's rounding of one value.
+    # (CPU: chunks of rows; CUDA: the per-channel kernels), the strided one
+    # through the general loops: both equal the float64 sum within the
+    # dtype's rounding of one value.
     gen = torch.Generator().manual_seed(1)
     x = torch.randn((2 * shape[0],) + shape[1:], generator=gen, dtype=torch.float64)
-    x = x[::2] if layout == "strided" else x[: shape[0]]
+    x = (x[::2] if layout == "strided" else x[: shape[0]]).to(device)
     assert x.is_contiguous() == (layout == "contiguous")
     x = x.to(dtype).requires_grad_()
-    bias = torch.randn(shape[-1], generator=gen).to(dtype).requires_grad_()
-    g = torch.randn(shape, generator=gen).to(dtype)
+    bias = torch.randn(shape[-1], generator=gen).to(device, dtype).requires_grad_()
+    g = torch.randn(shape, generator=gen).to(device, dtype)
     grad_x, grad_bias = torch.autograd.grad(TF.bias_act(x, bias, "gelu"), (x, bias), g)
     x64, b64 = (t.detach().double().requires_grad_() for t in (x, bias))
     ref_x, ref_bias = torch.autograd.grad(F.gelu(x64 + b64), (x64, b64), g.double())
