@@ -119,8 +119,8 @@ struct OpmathVec {
   C10_ALWAYS_INLINE static Stored narrow(const Pack& pack) {
 #if defined(CPU_CAPABILITY_AVX512)
     if constexpr (std::is_same_v<scalar_t, c10::BFloat16>) {
-      // One instruction where the CPU has AVX512-BF16, instead of ATen's
-      // fourteen. It flushes denormals to zero and keeps a NaN's sign, where
+      // One instruction where the CPU has AVX512-BF16, instead of ATen's integer
+      // rounding sequence. It flushes denormals to zero and keeps a NaN's sign, where
       // ATen keeps denormals and writes every NaN as 0xffff: vectors holding
       // either take ATen's path. (Inline assembly: the rest of this build
       // must not assume the instruction set.)
