@@ -114,15 +114,6 @@ inline at::vec::Vectorized<float> erfc_of_abs(
   return poly * t * gaussian;
 }
 
-// erf with ATen's inline exp_u20 polynomial, instead of the out-of-line
-// SLEEF exp call that Vectorized<float>::erf makes. exp_u20 does not
-// propagate NaN, but t, and with it the result, is NaN for a NaN input.
-inline at::vec::Vectorized<float> erf(const at::vec::Vectorized<float>& x) {
-  using V = at::vec::Vectorized<float>;
-  const V a = x.abs();
-  const V y = V(1.0f) - erfc_of_abs(a, (V(0.0f) - a * a).exp_u20());
-  return V::blendv(y, V(0.0f) - y, x < V(0.0f));
-}
 #endif
 
 // Phi(x) and phi(x), the standard normal's cdf and density (GELU's
@@ -140,8 +131,12 @@ TORCH_ACT_HD inline T normal_cdf(T x) {
   return T(0.5) * (T(1) + erf(x * T(kSqrtHalf)));
 }
 template <class T>
+TORCH_ACT_HD inline T normal_density(T x) {
+  return T(kInvSqrt2Pi) * exp(T(-0.5) * x * x);
+}
+template <class T>
 TORCH_ACT_HD inline NormalCdfAndDensity<T> normal_cdf_and_density(T x) {
-  return {T(0.5) * (T(1) + erf(x * T(kSqrtHalf))), T(kInvSqrt2Pi) * exp(T(-0.5) * x * x)};
+  return {normal_cdf(x), normal_density(x)};
 }
 
 #if defined(TORCH_ACT_SIMD)
@@ -153,13 +148,16 @@ inline at::vec::Vectorized<float> normal_cdf_from(
   const V half_tail = V(0.5f) * erfc_of_abs(x.abs() * V(float(kSqrtHalf)), gaussian);
   return V::blendv(V(1.0f) - half_tail, half_tail, x < V(0.0f));
 }
+// With ATen's inline exp_u20 polynomial instead of the out-of-line SLEEF exp
+// call that Vectorized<float>::erf makes. exp_u20 does not propagate NaN, but
+// t, and with it the result, is NaN for a NaN input.
 inline at::vec::Vectorized<float> normal_cdf(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
   return normal_cdf_from(x, (V(-0.5f) * x * x).exp_u20());
 }
 // For float vectors both come from one exp: A&S's erf(x / sqrt 2) is built
 // on exp(-x^2 / 2), the density's. (SLEEF's exp, accurate down to the
-// density's denormals, where the erf alone gets by with exp_u20.)
+// density's denormals, where normal_cdf alone gets by with exp_u20.)
 inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
     const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;

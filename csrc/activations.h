@@ -309,7 +309,6 @@ struct Swish {
 //   f' = (1 + t)/2 + x (1 - t^2) u' / 2,  f'' = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2)
 //   with u' = k (1 + 3 c x^2), u'' = 6 k c x   (Hendrycks & Gimpel 2016)
 struct Gelu {
-  static constexpr double kInvSqrt2Pi = math::kInvSqrt2Pi;  // 1/sqrt(2 pi)
   static constexpr double kTanhScale = 0.79788456080286535588;    // sqrt(2/pi)
   static constexpr double kTanhCubic = 0.044715;
   static constexpr const char* name = "gelu";
@@ -362,8 +361,7 @@ struct Gelu {
       T d2u = T(6 * kTanhScale * kTanhCubic) * x;
       return gg * g * (T(1) - t * t) * (du + T(0.5) * x * (d2u - T(2) * t * du * du));
     }
-    T pdf = T(kInvSqrt2Pi) * exp(T(-0.5) * x2);
-    return gg * g * pdf * (T(2) - x2);
+    return gg * g * math::normal_density(x) * (T(2) - x2);
   }
 };
 

@@ -29,35 +29,26 @@ const char* active_capability() {
 }
 
 namespace {
-// The value `Table` of the capability in use.
-template <class Table>
-Table for_active_capability(Table (*on_default)(), Table (*on_avx2)(), Table (*on_avx512)()) {
-  const std::string name = active_capability();
-  if (name == "AVX512" && on_avx512 != nullptr) {
-    return on_avx512();
-  }
-  if (name == "AVX2" && on_avx2 != nullptr) {
-    return on_avx2();
-  }
-  return on_default();
-}
+const CapabilityTables& active_tables() {
+  static const CapabilityTables tables = [] {
+    const std::string name = active_capability();
 #if defined(TORCH_ACT_X86_VARIANTS)
-#define TORCH_ACT_VARIANTS_OF(function) &DEFAULT::function, &AVX2::function, &AVX512::function
-#else
-#define TORCH_ACT_VARIANTS_OF(function) &DEFAULT::function, nullptr, nullptr
+    if (name == "AVX512") {
+      return AVX512::capability_tables();
+    }
+    if (name == "AVX2") {
+      return AVX2::capability_tables();
+    }
 #endif
+    return DEFAULT::capability_tables();
+  }();
+  return tables;
+}
 } // namespace
 
-const KernelTable& kernels() {
-  static const KernelTable table = for_active_capability(TORCH_ACT_VARIANTS_OF(kernel_table));
-  return table;
-}
+const KernelTable& kernels() { return active_tables().elementwise; }
 
-const ColumnSumTable& column_sum_kernels() {
-  static const ColumnSumTable table =
-      for_active_capability(TORCH_ACT_VARIANTS_OF(column_sum_table));
-  return table;
-}
+const ColumnSumTable& column_sum_kernels() { return active_tables().column_sums; }
 
 namespace {
 std::string cpu_capability() { return active_capability(); }

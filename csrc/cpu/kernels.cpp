@@ -51,17 +51,16 @@ TableOf<ColumnSumLoops, TypeList<Act...>> column_sum_table_for(TypeList<Act...>)
 
 } // namespace
 
-ColumnSumTable column_sum_table() {
-  return column_sum_table_for(BiasActivations{});
-}
-
-KernelTable kernel_table() {
-  return KernelTable::build([](auto* entry) {
-    using Loops = std::remove_pointer_t<decltype(entry)>;
-    return Loops{
-        &run_method<Forward, Loops>, &run_method<Backward, Loops>,
-        &run_method<DoubleBackward, Loops>};
-  });
+CapabilityTables capability_tables() {
+  return {
+      KernelTable::build([](auto* entry) {
+        using Loops = std::remove_pointer_t<decltype(entry)>;
+        return Loops{
+            &run_method<Forward, Loops>, &run_method<Backward, Loops>,
+            &run_method<DoubleBackward, Loops>};
+      }),
+      column_sum_table_for(BiasActivations{}),
+  };
 }
 
 } // namespace CPU_CAPABILITY

@@ -32,23 +32,20 @@ struct ColumnSumLoops {
 
 using ColumnSumTable = TableOf<ColumnSumLoops, BiasActivations>;
 
+// Everything kernels.cpp builds for one capability.
+struct CapabilityTables {
+  KernelTable elementwise;
+  ColumnSumTable column_sums;
+};
+
 // The column-sum loops of the capability in use (as kernels()).
 const ColumnSumTable& column_sum_kernels();
 
 // Filled by kernels.cpp, once per capability it is compiled for.
-namespace DEFAULT {
-KernelTable kernel_table();
-ColumnSumTable column_sum_table();
-} // namespace DEFAULT
+namespace DEFAULT { CapabilityTables capability_tables(); }
 #if defined(TORCH_ACT_X86_VARIANTS)
-namespace AVX2 {
-KernelTable kernel_table();
-ColumnSumTable column_sum_table();
-} // namespace AVX2
-namespace AVX512 {
-KernelTable kernel_table();
-ColumnSumTable column_sum_table();
-} // namespace AVX512
+namespace AVX2 { CapabilityTables capability_tables(); }
+namespace AVX512 { CapabilityTables capability_tables(); }
 #endif
 
 } // namespace cpu
