@@ -22,6 +22,7 @@ inplace=True)`` and ``x.relu_()`` are routed.
 
 Modes are per thread, as torch's are: the switch holds for the calling thread.
 """
+
 from __future__ import annotations
 
 import collections
@@ -34,12 +35,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.overrides import (
-    TorchFunctionMode, _get_current_function_mode_stack, _pop_mode, _push_mode,
+    TorchFunctionMode,
+    _get_current_function_mode_stack,
+    _pop_mode,
+    _push_mode,
 )
 
 from . import functional as _functional
 
-__all__ = ["Patch", "patch", "unpatch", "routed_functions"]
+__all__ = ["Patch", "patch", "routed_functions", "unpatch"]
 
 # What torch_act's ops take; anything else stays with torch.
 _DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
@@ -51,8 +55,10 @@ _TENSOR_TYPES = (torch.Tensor, nn.Parameter)
 
 def _is_tensor(value) -> bool:
     return (
-        type(value) in _TENSOR_TYPES and value.dtype in _DTYPES
-        and value.layout == torch.strided and value.device.type in _DEVICES
+        type(value) in _TENSOR_TYPES
+        and value.dtype in _DTYPES
+        and value.layout == torch.strided
+        and value.device.type in _DEVICES
     )
 
 
@@ -98,33 +104,35 @@ class _Route:
             return None
 
 
-def _binder(name: str, params: list[inspect.Parameter], extra: dict) -> Callable:
-    """bind(<params>) checking each value and returning them as kwargs (plus
-    ``extra``, e.g. inplace=True for relu_), or None; written out like the
-    functionals, so a call costs little and Dynamo traces it plainly."""
-    namespace: dict[str, Any] = {"_extra": extra}
-    signature, checks = [], []
-    keyword_only = False
-    for p in params:
-        if p.kind is p.KEYWORD_ONLY and not keyword_only:
-            signature.append("*")
-            keyword_only = True
-        if p.default is p.empty:
-            signature.append(p.name)
-        else:
-            namespace[f"_default_{p.name}"] = p.default
-            signature.append(f"{p.name}=_default_{p.name}")
-        namespace[f"_check_{p.name}"] = _CHECKS.get(p.name, _is_number)
-        checks.append(f"_check_{p.name}({p.name})")
-    values = ", ".join(f"{p.name!r}: {p.name}" for p in params)
-    source = (
-        f"def bind({', '.join(signature)}):\n"
-        f"    if not ({' and '.join(checks)}):\n"
-        f"        return None\n"
-        f"    return {{{values}, **_extra}}\n"
-    )
-    exec(compile(source, f"<torch_act.patch: {name}>", "exec"), namespace)
-    return namespace["bind"]
+def _binder(params: list[inspect.Parameter], extra: dict) -> Callable:
+    """bind(*args, **kwargs) as a call of a function with these parameters:
+    their values, each checked, as kwargs (plus ``extra``, e.g. inplace=True
+    for relu_), or None where one is not a value torch_act takes. TypeError
+    for a call that function would refuse (a missing or repeated argument).
+    _Route.match has checked the count of positional arguments and the
+    keywords' names."""
+    names = [p.name for p in params]  # keyword-only ones last: never positional
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    checks = [(p.name, _CHECKS.get(p.name, _is_number)) for p in params]
+
+    def bind(*args, **kwargs):
+        bound = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name in bound:
+                raise TypeError(f"got multiple values for argument {name!r}")
+            bound[name] = value
+        for name in names:
+            if name not in bound:
+                if name not in defaults:
+                    raise TypeError(f"missing a required argument: {name!r}")
+                bound[name] = defaults[name]
+        for name, check in checks:
+            if not check(bound[name]):
+                return None
+        bound.update(extra)
+        return bound
+
+    return bind
 
 
 def _route(label: str, ours_name: str, inplace: Optional[bool] = None) -> _Route:
@@ -140,7 +148,7 @@ def _route(label: str, ours_name: str, inplace: Optional[bool] = None) -> _Route
     return _Route(
         label=label,
         ours=ours,
-        bind=_binder(label, params, extra),
+        bind=_binder(params, extra),
         names=frozenset(p.name for p in params),
         positional=sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in params),
     )
@@ -240,7 +248,7 @@ class Patch(TorchFunctionMode):
     def active(self) -> bool:
         return any(p is self for p in _active())
 
-    def __enter__(self) -> "Patch":
+    def __enter__(self) -> Patch:
         if self.active:
             raise RuntimeError("torch_act.patch: this patch is already on")
         _push_mode(self)

@@ -1,10 +1,12 @@
 """torch_act.functional: drop-in replacements for torch.nn.functional.
 
 Every function has torch.nn.functional's signature (including ``inplace``)
-and calls the C++ operator ``torch.ops.torch_act.<name>``. The wrappers of
-the hyper-parameter-only activations are generated from ``_spec.ACTIVATIONS``
-so each has a real signature; PReLU and Swish (tensor arguments) and RReLU
-(training mode) are written out below.
+and calls the C++ operator ``torch.ops.torch_act.<name>``. The functions of
+the hyper-parameter-only activations and of the gated units are rendered from
+``_spec.py`` by ``tools/generate_api.py`` into the GENERATED section below
+(plain code, checked by a test to be current); PReLU, Swish (tensor
+arguments), RReLU (training mode), ``glu_act`` and ``bias_act`` are written
+by hand.
 
 Arguments are refused as torch.nn.functional refuses them, with its exception
 types: a type torch's argument parser refuses raises TypeError naming
@@ -12,100 +14,33 @@ types: a type torch's argument parser refuses raises TypeError naming
 failed, or for a hyper-parameter that is not a plain float or int (a tensor,
 say), so a usual call costs what it did without them.
 """
+
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import numbers
 import sys
 from typing import Optional, Union
 
 import torch
+from torch import Tensor
 
-from ._spec import ACTIVATIONS, GATED_UNITS, Activation, GatedUnit
+from ._spec import ACTIVATIONS, BY_NAME
 
 _ops = torch.ops.torch_act
 
-__all__ = [a.name for a in ACTIVATIONS] + [g.name for g in GATED_UNITS] + ["glu_act", "bias_act"]
-
-
-def _render(act: Activation) -> str:
-    """Source of the wrapper for one spec row."""
-    def declare(p):
-        return p.name if p.required else f"{p.name}={p.default!r}"
-
-    positional = [declare(p) for p in act.params if not p.keyword_only]
-    keyword = [declare(p) for p in act.params if p.keyword_only]
-    signature = ["input", *positional]
-    if keyword:
-        signature += ["*", *keyword]
-    if act.inplace:
-        signature.append("inplace=False")
-    # Positional where the schema allows: torch.ops parses those faster.
-    call_args = "".join(
-        f", {p.name}={p.name}" if p.keyword_only else f", {p.name}" for p in act.params
-    )
-    values = "".join(f", {p.name}" for p in act.params)
-
-    def call(op, indent):
-        if not act.inplace:
-            return [f"{indent}return {op}(input{call_args})"]
-        return [
-            f"{indent}if inplace:",
-            f"{indent}    _inplace_op(input{call_args})",
-            f"{indent}    return input",
-            f"{indent}return {op}(input{call_args})",
-        ]
-
-    lines = [f"def {act.name}({', '.join(signature)}):"]
-    lines += ["    if _is_compiling():"]
-    if act.inplace:
-        # Compiled, an in-place call is the out-of-place op written back with
-        # copy_, which functionalization and Inductor fold into the neighbours'
-        # kernel; a mutating custom op goes through auto_functionalized, whose
-        # clones Inductor keeps (3 more kernels in a ResNet block's forward).
-        # The op reads a clone: the input it saves must not be the tensor
-        # that copy_ overwrites.
-        lines += [
-            "        if inplace:",
-            f"            return input.copy_(_op(input.clone(){call_args}))",
-        ]
-    lines += [f"        return _op(input{call_args})"]
-    # A Python float or int is what torch takes; anything else (a tensor, a
-    # NumPy scalar, a bool for an int) is checked here: the op would take a
-    # one-element tensor that torch refuses, e.g. one that requires grad.
-    guards = [
-        f"{p.name}.__class__ {_GUARDS[kind]}"
-        for p, kind in zip(act.params, _kinds(act)[1:])
-        if kind in _GUARDS
-    ]
-    if guards:
-        lines += [f"    if {' or '.join(guards)}:", f"        _check_arguments(input{values})"]
-    lines += [
-        "    try:",
-        *call("_op_eager", "        "),
-        "    except RuntimeError:",
-        "        # Only once the op refused something: a wrong type gets torch's",
-        "        # TypeError naming the argument; otherwise the op's error stands.",
-        f"        _check_arguments(input{values})",
-        "        raise",
-    ]
-    return "\n".join(lines)
+# The generated section adds the spec-driven functions.
+__all__ = ["bias_act", "glu_act", "prelu", "rrelu", "swish"]
 
 
 # The parameter kinds of torch's argument parser, from our ops' schema types.
 _SCHEMA_KINDS = {"Tensor": "Tensor", "float": "Number", "int": "int", "str": "str"}
-# The fast path's guard, per kind: true for anything but the plain types, on
-# which torch's parser and our ops' agree.
+# What the generated functions' fast path lets through unchecked: the plain
+# types on which torch's parser and our ops agree. Anything else (a tensor, a
+# NumPy scalar, a bool for an int) is checked first: the op would take a
+# one-element tensor that torch refuses, e.g. one that requires grad.
 _PLAIN_NUMBERS = frozenset((float, int, bool))
-_GUARDS = {"Number": "not in _PLAIN_NUMBERS", "int": "is not int"}
-
-
-def _kinds(act: Activation) -> list[str]:
-    """The parser kind of the input and each hyper-parameter of a generated wrapper."""
-    schema = {a.name: str(a.type) for a in getattr(_ops, act.name).default._schema.arguments}
-    return ["Tensor"] + [_SCHEMA_KINDS[schema[p.name]] for p in act.params]
 
 
 def _type_name(value) -> str:
@@ -201,10 +136,15 @@ def _argument_checker(op: str, arguments):
     return functools.partial(_check_arguments, op, tuple(arguments))
 
 
-def _generated_arguments(act: Activation):
-    positions = [None if p.keyword_only else i + 2 for i, p in enumerate(act.params)]
-    names = ["input"] + [p.name for p in act.params]
-    return list(zip(names, _kinds(act), [1] + positions))
+def _argument_checker_for(op: str):
+    """The argument checker of a spec-driven function: its parameters' kinds
+    from the op's schema, their positions from the spec row."""
+    types = {a.name: str(a.type) for a in getattr(_ops, op).default._schema.arguments}
+    arguments = [("input", "Tensor", 1)] + [
+        (p.name, _SCHEMA_KINDS[types[p.name]], None if p.keyword_only else i + 2)
+        for i, p in enumerate(BY_NAME[op].params)
+    ]
+    return _argument_checker(op, arguments)
 
 
 def _eager(overload):
@@ -216,51 +156,18 @@ def _eager(overload):
 
 _is_compiling = torch.compiler.is_compiling
 
-
-def _generate(act: Activation):
-    # The OpOverloads are bound once: looking them up through torch.ops on
-    # every call costs more than the op itself on small tensors.
-    overload = getattr(_ops, act.name).default
-    namespace = {
-        "_op": overload,
-        "_op_eager": _eager(overload),
-        "_is_compiling": _is_compiling,
-        "_check_arguments": _argument_checker(act.name, _generated_arguments(act)),
-        "_PLAIN_NUMBERS": _PLAIN_NUMBERS,
-    }
-    if act.inplace:
-        namespace["_inplace_op"] = getattr(_ops, f"{act.name}_").default
-    exec(compile(_render(act), f"<torch_act.functional.{act.name}>", "exec"), namespace)
-    fn = namespace[act.name]
-    fn.__module__ = __name__
-    fn.__qualname__ = act.name
-    twin = (
-        f"the signature of torch.nn.functional.{act.name}"
-        if act.torch_module is not None
-        else "no torch counterpart"
-    )
-    fn.__doc__ = f"{act.name}: torch_act's C++ operator ({twin})."
-    return fn
-
-
-for _act in ACTIVATIONS:
-    if not _act.handwritten:
-        globals()[_act.name] = _generate(_act)
-del _act
-
-
 _prelu = _ops.prelu.default
 _prelu_eager = _eager(_prelu)
 _check_prelu_arguments = _argument_checker(
     "prelu", [("input", "Tensor", 1), ("weight", "Tensor", 2)]
 )
 _rrelu_with_noise = _ops.rrelu_with_noise.default
-_leaky_relu, _leaky_relu_ = _ops.leaky_relu.default, _ops.leaky_relu_.default
-_leaky_relu_eager = _eager(_leaky_relu)
 _check_rrelu_arguments = _argument_checker(
     "rrelu",
     [
-        ("input", "Tensor", 1), ("lower", "Number", 2), ("upper", "Number", 3),
+        ("input", "Tensor", 1),
+        ("lower", "Number", 2),
+        ("upper", "Number", 3),
         ("training", "bool", 4),
     ],
 )
@@ -341,9 +248,9 @@ def rrelu(
         if not training:
             slope = (lower + upper) / 2
             if inplace:
-                _leaky_relu_(input, slope)
+                _op_leaky_relu_inplace(input, slope)
                 return input
-            return (_leaky_relu if compiling else _leaky_relu_eager)(input, slope)
+            return (_op_leaky_relu if compiling else _op_leaky_relu_eager)(input, slope)
         noise = torch.empty_like(input).uniform_(lower, upper)
         if inplace:
             # The backward reads the input it saved, so that must not be the
@@ -386,7 +293,9 @@ def _gate_and_up(op: str, input: torch.Tensor, up: Optional[torch.Tensor], dim: 
     if up is not None:
         return input, up
     if not isinstance(input, torch.Tensor):
-        raise TypeError(f"torch_act.{op}(): argument 'input' must be Tensor, not {_type_name(input)}")
+        raise TypeError(
+            f"torch_act.{op}(): argument 'input' must be Tensor, not {_type_name(input)}"
+        )
     if input.dim() == 0:
         raise RuntimeError(f"torch_act.{op}: a 0-dim input cannot be halved")
     size = input.shape[dim]
@@ -443,10 +352,16 @@ class _GradIntoInputs(torch.autograd.Function):
     def backward(ctx, grad_output):
         gate, up = ctx.saved_tensors
         packet = getattr(_ops, f"{ctx.activation}_glu_backward")
-        if torch.is_grad_enabled() or not all(ctx.needs_input_grad[:2]) or not _may_overwrite(gate, up):
+        if (
+            torch.is_grad_enabled()
+            or not all(ctx.needs_input_grad[:2])
+            or not _may_overwrite(gate, up)
+        ):
             grad_gate, grad_up = packet.default(grad_output, gate, up, **ctx.params)
             return grad_gate, grad_up, None, None
-        getattr(_ops, f"{ctx.activation}_glu_backward_").default(grad_output, gate, up, **ctx.params)
+        getattr(_ops, f"{ctx.activation}_glu_backward_").default(
+            grad_output, gate, up, **ctx.params
+        )
         return gate, up, None, None
 
 
@@ -481,40 +396,6 @@ def glu_act(
     return _gated(activation, gate, up, activation_kwargs, inplace_grad)
 
 
-def _gated_unit(unit: GatedUnit):
-    defaults = {p.name: p.default for p in unit.params}
-
-    def gated(input, up=None, dim=-1, inplace_grad=False, **params):
-        for name in params:
-            if name not in defaults:
-                raise TypeError(f"torch_act.{unit.name}() got an unexpected keyword argument {name!r}")
-        gate, up = _gate_and_up(unit.name, input, up, dim)
-        return _gated(unit.activation, gate, up, {**defaults, **params}, inplace_grad)
-
-    P = inspect.Parameter
-    gated.__signature__ = inspect.Signature(
-        [
-            P("input", P.POSITIONAL_OR_KEYWORD),
-            P("up", P.POSITIONAL_OR_KEYWORD, default=None),
-            P("dim", P.POSITIONAL_OR_KEYWORD, default=-1),
-            P("inplace_grad", P.POSITIONAL_OR_KEYWORD, default=False),
-            *(P(p.name, P.KEYWORD_ONLY, default=p.default) for p in unit.params),
-        ]
-    )
-    gated.__name__ = gated.__qualname__ = unit.name
-    gated.__module__ = __name__
-    gated.__doc__ = (
-        f"{unit.name}: {unit.activation}(gate) * up, fused (see glu_act for the "
-        "two-tensor and split forms and inplace_grad)."
-    )
-    return gated
-
-
-for _unit in GATED_UNITS:
-    globals()[_unit.name] = _gated_unit(_unit)
-del _unit
-
-
 def bias_act(
     input: torch.Tensor, bias: torch.Tensor, activation: str = "gelu", **activation_kwargs
 ) -> torch.Tensor:
@@ -526,3 +407,579 @@ def bias_act(
     if fused is not None:
         return fused(input, bias, **activation_kwargs)
     return globals()[activation](input + bias, **activation_kwargs)
+
+
+# ----------------------------------------------------- spec-driven functions
+# Each follows one pattern. Its ops are bound once, at import: a lookup
+# through torch.ops on every call costs more than a small op. Compiled, the
+# OpOverload is called (Dynamo traces it), and an in-place call is the
+# out-of-place op written back with copy_, which functionalization and
+# Inductor fold into the neighbours' kernel (a mutating custom op goes through
+# auto_functionalized, whose clones Inductor keeps); the op reads a clone,
+# since the input it saves must not be the tensor copy_ overwrites. Eagerly,
+# the C++ callable is called directly, and arguments are checked only when a
+# hyper-parameter is not a plain number or once the op has refused something:
+# a wrong type then gets torch's TypeError naming the argument; otherwise the
+# op's own error stands.
+
+# BEGIN GENERATED by tools/generate_api.py from _spec.py: do not edit by hand.
+__all__ += [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "silu",
+    "gelu",
+    "celu",
+    "mish",
+    "softplus",
+    "softsign",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "relu6",
+    "logsigmoid",
+    "tanhshrink",
+    "softshrink",
+    "hardshrink",
+    "threshold",
+    "glu",
+    "quick_gelu",
+    "squared_relu",
+    "swiglu",
+    "geglu",
+    "reglu",
+    "quick_geglu",
+    "squared_reglu",
+]
+
+
+_op_sigmoid = _ops.sigmoid.default
+_op_sigmoid_eager = _eager(_op_sigmoid)
+_check_sigmoid = _argument_checker_for("sigmoid")
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """sigmoid: torch_act's C++ operator (the signature of torch.nn.functional.sigmoid)."""
+    if _is_compiling():
+        return _op_sigmoid(input)
+    try:
+        return _op_sigmoid_eager(input)
+    except RuntimeError:
+        _check_sigmoid(input)
+        raise
+
+
+_op_tanh = _ops.tanh.default
+_op_tanh_eager = _eager(_op_tanh)
+_check_tanh = _argument_checker_for("tanh")
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh: torch_act's C++ operator (the signature of torch.nn.functional.tanh)."""
+    if _is_compiling():
+        return _op_tanh(input)
+    try:
+        return _op_tanh_eager(input)
+    except RuntimeError:
+        _check_tanh(input)
+        raise
+
+
+_op_relu = _ops.relu.default
+_op_relu_eager = _eager(_op_relu)
+_op_relu_inplace = _ops.relu_.default
+_check_relu = _argument_checker_for("relu")
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu: torch_act's C++ operator (the signature of torch.nn.functional.relu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_relu(input.clone()))
+        return _op_relu(input)
+    try:
+        if inplace:
+            _op_relu_inplace(input)
+            return input
+        return _op_relu_eager(input)
+    except RuntimeError:
+        _check_relu(input)
+        raise
+
+
+_op_leaky_relu = _ops.leaky_relu.default
+_op_leaky_relu_eager = _eager(_op_leaky_relu)
+_op_leaky_relu_inplace = _ops.leaky_relu_.default
+_check_leaky_relu = _argument_checker_for("leaky_relu")
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """leaky_relu: torch_act's C++ operator (the signature of torch.nn.functional.leaky_relu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_leaky_relu(input.clone(), negative_slope))
+        return _op_leaky_relu(input, negative_slope)
+    if negative_slope.__class__ not in _PLAIN_NUMBERS:
+        _check_leaky_relu(input, negative_slope)
+    try:
+        if inplace:
+            _op_leaky_relu_inplace(input, negative_slope)
+            return input
+        return _op_leaky_relu_eager(input, negative_slope)
+    except RuntimeError:
+        _check_leaky_relu(input, negative_slope)
+        raise
+
+
+_op_elu = _ops.elu.default
+_op_elu_eager = _eager(_op_elu)
+_op_elu_inplace = _ops.elu_.default
+_check_elu = _argument_checker_for("elu")
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """elu: torch_act's C++ operator (the signature of torch.nn.functional.elu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_elu(input.clone(), alpha))
+        return _op_elu(input, alpha)
+    if alpha.__class__ not in _PLAIN_NUMBERS:
+        _check_elu(input, alpha)
+    try:
+        if inplace:
+            _op_elu_inplace(input, alpha)
+            return input
+        return _op_elu_eager(input, alpha)
+    except RuntimeError:
+        _check_elu(input, alpha)
+        raise
+
+
+_op_selu = _ops.selu.default
+_op_selu_eager = _eager(_op_selu)
+_op_selu_inplace = _ops.selu_.default
+_check_selu = _argument_checker_for("selu")
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """selu: torch_act's C++ operator (the signature of torch.nn.functional.selu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_selu(input.clone()))
+        return _op_selu(input)
+    try:
+        if inplace:
+            _op_selu_inplace(input)
+            return input
+        return _op_selu_eager(input)
+    except RuntimeError:
+        _check_selu(input)
+        raise
+
+
+_op_silu = _ops.silu.default
+_op_silu_eager = _eager(_op_silu)
+_op_silu_inplace = _ops.silu_.default
+_check_silu = _argument_checker_for("silu")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """silu: torch_act's C++ operator (the signature of torch.nn.functional.silu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_silu(input.clone()))
+        return _op_silu(input)
+    try:
+        if inplace:
+            _op_silu_inplace(input)
+            return input
+        return _op_silu_eager(input)
+    except RuntimeError:
+        _check_silu(input)
+        raise
+
+
+_op_gelu = _ops.gelu.default
+_op_gelu_eager = _eager(_op_gelu)
+_check_gelu = _argument_checker_for("gelu")
+
+
+def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
+    """gelu: torch_act's C++ operator (the signature of torch.nn.functional.gelu)."""
+    if _is_compiling():
+        return _op_gelu(input, approximate=approximate)
+    try:
+        return _op_gelu_eager(input, approximate=approximate)
+    except RuntimeError:
+        _check_gelu(input, approximate)
+        raise
+
+
+_op_celu = _ops.celu.default
+_op_celu_eager = _eager(_op_celu)
+_op_celu_inplace = _ops.celu_.default
+_check_celu = _argument_checker_for("celu")
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """celu: torch_act's C++ operator (the signature of torch.nn.functional.celu)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_celu(input.clone(), alpha))
+        return _op_celu(input, alpha)
+    if alpha.__class__ not in _PLAIN_NUMBERS:
+        _check_celu(input, alpha)
+    try:
+        if inplace:
+            _op_celu_inplace(input, alpha)
+            return input
+        return _op_celu_eager(input, alpha)
+    except RuntimeError:
+        _check_celu(input, alpha)
+        raise
+
+
+_op_mish = _ops.mish.default
+_op_mish_eager = _eager(_op_mish)
+_op_mish_inplace = _ops.mish_.default
+_check_mish = _argument_checker_for("mish")
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """mish: torch_act's C++ operator (the signature of torch.nn.functional.mish)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_mish(input.clone()))
+        return _op_mish(input)
+    try:
+        if inplace:
+            _op_mish_inplace(input)
+            return input
+        return _op_mish_eager(input)
+    except RuntimeError:
+        _check_mish(input)
+        raise
+
+
+_op_softplus = _ops.softplus.default
+_op_softplus_eager = _eager(_op_softplus)
+_check_softplus = _argument_checker_for("softplus")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """softplus: torch_act's C++ operator (the signature of torch.nn.functional.softplus)."""
+    if _is_compiling():
+        return _op_softplus(input, beta, threshold)
+    if beta.__class__ not in _PLAIN_NUMBERS or threshold.__class__ not in _PLAIN_NUMBERS:
+        _check_softplus(input, beta, threshold)
+    try:
+        return _op_softplus_eager(input, beta, threshold)
+    except RuntimeError:
+        _check_softplus(input, beta, threshold)
+        raise
+
+
+_op_softsign = _ops.softsign.default
+_op_softsign_eager = _eager(_op_softsign)
+_check_softsign = _argument_checker_for("softsign")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """softsign: torch_act's C++ operator (the signature of torch.nn.functional.softsign)."""
+    if _is_compiling():
+        return _op_softsign(input)
+    try:
+        return _op_softsign_eager(input)
+    except RuntimeError:
+        _check_softsign(input)
+        raise
+
+
+_op_hardsigmoid = _ops.hardsigmoid.default
+_op_hardsigmoid_eager = _eager(_op_hardsigmoid)
+_op_hardsigmoid_inplace = _ops.hardsigmoid_.default
+_check_hardsigmoid = _argument_checker_for("hardsigmoid")
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """hardsigmoid: torch_act's C++ operator (the signature of torch.nn.functional.hardsigmoid)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_hardsigmoid(input.clone()))
+        return _op_hardsigmoid(input)
+    try:
+        if inplace:
+            _op_hardsigmoid_inplace(input)
+            return input
+        return _op_hardsigmoid_eager(input)
+    except RuntimeError:
+        _check_hardsigmoid(input)
+        raise
+
+
+_op_hardswish = _ops.hardswish.default
+_op_hardswish_eager = _eager(_op_hardswish)
+_op_hardswish_inplace = _ops.hardswish_.default
+_check_hardswish = _argument_checker_for("hardswish")
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """hardswish: torch_act's C++ operator (the signature of torch.nn.functional.hardswish)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_hardswish(input.clone()))
+        return _op_hardswish(input)
+    try:
+        if inplace:
+            _op_hardswish_inplace(input)
+            return input
+        return _op_hardswish_eager(input)
+    except RuntimeError:
+        _check_hardswish(input)
+        raise
+
+
+_op_hardtanh = _ops.hardtanh.default
+_op_hardtanh_eager = _eager(_op_hardtanh)
+_op_hardtanh_inplace = _ops.hardtanh_.default
+_check_hardtanh = _argument_checker_for("hardtanh")
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """hardtanh: torch_act's C++ operator (the signature of torch.nn.functional.hardtanh)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_hardtanh(input.clone(), min_val, max_val))
+        return _op_hardtanh(input, min_val, max_val)
+    if min_val.__class__ not in _PLAIN_NUMBERS or max_val.__class__ not in _PLAIN_NUMBERS:
+        _check_hardtanh(input, min_val, max_val)
+    try:
+        if inplace:
+            _op_hardtanh_inplace(input, min_val, max_val)
+            return input
+        return _op_hardtanh_eager(input, min_val, max_val)
+    except RuntimeError:
+        _check_hardtanh(input, min_val, max_val)
+        raise
+
+
+_op_relu6 = _ops.relu6.default
+_op_relu6_eager = _eager(_op_relu6)
+_op_relu6_inplace = _ops.relu6_.default
+_check_relu6 = _argument_checker_for("relu6")
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6: torch_act's C++ operator (the signature of torch.nn.functional.relu6)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_relu6(input.clone()))
+        return _op_relu6(input)
+    try:
+        if inplace:
+            _op_relu6_inplace(input)
+            return input
+        return _op_relu6_eager(input)
+    except RuntimeError:
+        _check_relu6(input)
+        raise
+
+
+_op_logsigmoid = _ops.logsigmoid.default
+_op_logsigmoid_eager = _eager(_op_logsigmoid)
+_check_logsigmoid = _argument_checker_for("logsigmoid")
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """logsigmoid: torch_act's C++ operator (the signature of torch.nn.functional.logsigmoid)."""
+    if _is_compiling():
+        return _op_logsigmoid(input)
+    try:
+        return _op_logsigmoid_eager(input)
+    except RuntimeError:
+        _check_logsigmoid(input)
+        raise
+
+
+_op_tanhshrink = _ops.tanhshrink.default
+_op_tanhshrink_eager = _eager(_op_tanhshrink)
+_check_tanhshrink = _argument_checker_for("tanhshrink")
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """tanhshrink: torch_act's C++ operator (the signature of torch.nn.functional.tanhshrink)."""
+    if _is_compiling():
+        return _op_tanhshrink(input)
+    try:
+        return _op_tanhshrink_eager(input)
+    except RuntimeError:
+        _check_tanhshrink(input)
+        raise
+
+
+_op_softshrink = _ops.softshrink.default
+_op_softshrink_eager = _eager(_op_softshrink)
+_check_softshrink = _argument_checker_for("softshrink")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """softshrink: torch_act's C++ operator (the signature of torch.nn.functional.softshrink)."""
+    if _is_compiling():
+        return _op_softshrink(input, lambd)
+    if lambd.__class__ not in _PLAIN_NUMBERS:
+        _check_softshrink(input, lambd)
+    try:
+        return _op_softshrink_eager(input, lambd)
+    except RuntimeError:
+        _check_softshrink(input, lambd)
+        raise
+
+
+_op_hardshrink = _ops.hardshrink.default
+_op_hardshrink_eager = _eager(_op_hardshrink)
+_check_hardshrink = _argument_checker_for("hardshrink")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """hardshrink: torch_act's C++ operator (the signature of torch.nn.functional.hardshrink)."""
+    if _is_compiling():
+        return _op_hardshrink(input, lambd)
+    if lambd.__class__ not in _PLAIN_NUMBERS:
+        _check_hardshrink(input, lambd)
+    try:
+        return _op_hardshrink_eager(input, lambd)
+    except RuntimeError:
+        _check_hardshrink(input, lambd)
+        raise
+
+
+_op_threshold = _ops.threshold.default
+_op_threshold_eager = _eager(_op_threshold)
+_op_threshold_inplace = _ops.threshold_.default
+_check_threshold = _argument_checker_for("threshold")
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """threshold: torch_act's C++ operator (the signature of torch.nn.functional.threshold)."""
+    if _is_compiling():
+        if inplace:
+            return input.copy_(_op_threshold(input.clone(), threshold, value))
+        return _op_threshold(input, threshold, value)
+    if threshold.__class__ not in _PLAIN_NUMBERS or value.__class__ not in _PLAIN_NUMBERS:
+        _check_threshold(input, threshold, value)
+    try:
+        if inplace:
+            _op_threshold_inplace(input, threshold, value)
+            return input
+        return _op_threshold_eager(input, threshold, value)
+    except RuntimeError:
+        _check_threshold(input, threshold, value)
+        raise
+
+
+_op_glu = _ops.glu.default
+_op_glu_eager = _eager(_op_glu)
+_check_glu = _argument_checker_for("glu")
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """glu: torch_act's C++ operator (the signature of torch.nn.functional.glu)."""
+    if _is_compiling():
+        return _op_glu(input, dim)
+    if dim.__class__ is not int:
+        _check_glu(input, dim)
+    try:
+        return _op_glu_eager(input, dim)
+    except RuntimeError:
+        _check_glu(input, dim)
+        raise
+
+
+_op_quick_gelu = _ops.quick_gelu.default
+_op_quick_gelu_eager = _eager(_op_quick_gelu)
+_check_quick_gelu = _argument_checker_for("quick_gelu")
+
+
+def quick_gelu(input: Tensor) -> Tensor:
+    """quick_gelu: torch_act's C++ operator (no torch counterpart)."""
+    if _is_compiling():
+        return _op_quick_gelu(input)
+    try:
+        return _op_quick_gelu_eager(input)
+    except RuntimeError:
+        _check_quick_gelu(input)
+        raise
+
+
+_op_squared_relu = _ops.squared_relu.default
+_op_squared_relu_eager = _eager(_op_squared_relu)
+_check_squared_relu = _argument_checker_for("squared_relu")
+
+
+def squared_relu(input: Tensor) -> Tensor:
+    """squared_relu: torch_act's C++ operator (no torch counterpart)."""
+    if _is_compiling():
+        return _op_squared_relu(input)
+    try:
+        return _op_squared_relu_eager(input)
+    except RuntimeError:
+        _check_squared_relu(input)
+        raise
+
+
+def swiglu(
+    input: Tensor, up: Optional[Tensor] = None, dim: int = -1, inplace_grad: bool = False
+) -> Tensor:
+    """swiglu: silu(gate) * up, fused (see glu_act for the two-tensor
+    and split forms and inplace_grad)."""
+    gate, up = _gate_and_up("swiglu", input, up, dim)
+    return _gated("silu", gate, up, {}, inplace_grad)
+
+
+def geglu(
+    input: Tensor,
+    up: Optional[Tensor] = None,
+    dim: int = -1,
+    inplace_grad: bool = False,
+    *,
+    approximate: str = "none",
+) -> Tensor:
+    """geglu: gelu(gate) * up, fused (see glu_act for the two-tensor
+    and split forms and inplace_grad)."""
+    gate, up = _gate_and_up("geglu", input, up, dim)
+    return _gated("gelu", gate, up, {"approximate": approximate}, inplace_grad)
+
+
+def reglu(
+    input: Tensor, up: Optional[Tensor] = None, dim: int = -1, inplace_grad: bool = False
+) -> Tensor:
+    """reglu: relu(gate) * up, fused (see glu_act for the two-tensor
+    and split forms and inplace_grad)."""
+    gate, up = _gate_and_up("reglu", input, up, dim)
+    return _gated("relu", gate, up, {}, inplace_grad)
+
+
+def quick_geglu(
+    input: Tensor, up: Optional[Tensor] = None, dim: int = -1, inplace_grad: bool = False
+) -> Tensor:
+    """quick_geglu: quick_gelu(gate) * up, fused (see glu_act for the two-tensor
+    and split forms and inplace_grad)."""
+    gate, up = _gate_and_up("quick_geglu", input, up, dim)
+    return _gated("quick_gelu", gate, up, {}, inplace_grad)
+
+
+def squared_reglu(
+    input: Tensor, up: Optional[Tensor] = None, dim: int = -1, inplace_grad: bool = False
+) -> Tensor:
+    """squared_reglu: squared_relu(gate) * up, fused (see glu_act for the two-tensor
+    and split forms and inplace_grad)."""
+    gate, up = _gate_and_up("squared_reglu", input, up, dim)
+    return _gated("squared_relu", gate, up, {}, inplace_grad)
+
+
+# END GENERATED

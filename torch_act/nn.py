@@ -1,42 +1,49 @@
 """torch_act.nn: modules with torch.nn's names, arguments, defaults, reprs and
 state_dict keys, so swapping one in is a one-line change.
 
-Modules for the hyper-parameter-only activations are generated from
-``_spec.ACTIVATIONS``; PReLU and Swish own parameters and are written out.
+The modules of the hyper-parameter-only activations and of the gated units
+are rendered from ``_spec.py`` by ``tools/generate_api.py`` into the GENERATED
+section below (plain code, checked by a test to be current); RReLU, PReLU,
+Swish, GLUAct and GatedMLP are written by hand.
 """
+
 from __future__ import annotations
 
-import inspect
 from typing import Optional
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from . import functional
-from ._spec import ACTIVATIONS, BY_NAME, GATED_UNITS, Activation, GatedUnit
+from ._spec import BY_NAME, Activation
 
-__all__ = [a.module for a in ACTIVATIONS] + [g.module for g in GATED_UNITS] + [
-    "GLUAct", "GatedMLP",
-]
+# The generated section adds the spec-driven modules.
+__all__ = ["GLUAct", "GatedMLP", "PReLU", "RReLU", "Swish"]
+
+
+def _check_hardtanh_range(module: nn.Module) -> None:
+    # As torch.nn.Hardtanh, which (unlike the functional) refuses max_val == min_val.
+    if module.max_val <= module.min_val:
+        raise AssertionError(
+            f"torch_act.nn.Hardtanh: max_val ({module.max_val}) must be greater than "
+            f"min_val ({module.min_val})"
+        )
+
+
+# The checks torch.nn's constructors make (most make none), by module name.
+_CONSTRUCTOR_CHECKS = {"Hardtanh": _check_hardtanh_range}
 
 
 class _Activation(nn.Module):
-    """Base of the generated modules: stores the hyper-parameters as attributes
-    (as torch.nn does); the generated forward passes them to the functional."""
+    """Base of the spec-driven modules: the hyper-parameters are attributes
+    (as in torch.nn), ``spec`` the module's row of ``_spec.ACTIVATIONS``."""
 
     spec: Activation
-    __signature__: inspect.Signature
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        bound = self.__signature__.bind(*args, **kwargs)
-        bound.apply_defaults()
-        for name, value in bound.arguments.items():
-            setattr(self, name, value)
-        self._check_arguments()
 
     def _check_arguments(self) -> None:
-        """The checks torch.nn's constructor makes (most make none)."""
+        check = _CONSTRUCTOR_CHECKS.get(self.spec.module)
+        if check is not None:
+            check(self)
 
     def extra_repr(self) -> str:
         twin = self.spec.torch_module
@@ -52,73 +59,19 @@ class _Activation(nn.Module):
         return ", ".join(parts)
 
 
-def _module_signature(act: Activation) -> inspect.Signature:
-    params = [
-        inspect.Parameter(
-            p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            default=inspect.Parameter.empty if p.required else p.default,
-        )
-        for p in act.params
-    ]
-    if act.inplace:
-        params.append(
-            inspect.Parameter("inplace", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False)
-        )
-    return inspect.Signature(params)
-
-
-def _forward(act: Activation):
-    """forward(self, input) calling the functional with the module's attributes,
-    written out (like torch.nn's) so a call costs no more than torch's."""
-    names = [p.name for p in act.params] + (["inplace"] if act.inplace else [])
-    args = "".join(f", {n}=self.{n}" for n in names)
-    source = f"def forward(self, input):\n    return _functional(input{args})\n"
-    namespace = {"_functional": getattr(functional, act.name)}
-    exec(compile(source, f"<torch_act.nn.{act.module}.forward>", "exec"), namespace)
-    return namespace["forward"]
-
-
-def _check_hardtanh_range(self) -> None:
-    # As torch.nn.Hardtanh, which (unlike the functional) refuses max_val == min_val.
-    if self.max_val <= self.min_val:
-        raise AssertionError(
-            f"torch_act.nn.Hardtanh: max_val ({self.max_val}) must be greater than "
-            f"min_val ({self.min_val})"
-        )
-
-
-_CONSTRUCTOR_CHECKS = {"Hardtanh": _check_hardtanh_range}
-
-
-def _generate(act: Activation) -> type:
-    cls = type(
-        act.module,
-        (_Activation,),
-        {
-            "spec": act,
-            "__signature__": _module_signature(act),
-            "forward": _forward(act),
-            "_check_arguments": _CONSTRUCTOR_CHECKS.get(act.module, _Activation._check_arguments),
-            "__module__": __name__,
-            "__doc__": f"torch_act's {act.module}, a drop-in for torch.nn.{act.module}.",
-        },
-    )
-    cls.forward.__qualname__ = f"{act.module}.forward"
-    return cls
-
-
-for _act in ACTIVATIONS:
-    if not _act.handwritten:
-        globals()[_act.module] = _generate(_act)
-del _act
-
-
 class RReLU(_Activation):
     """torch_act's RReLU, a drop-in for torch.nn.RReLU: random slopes while
     training, their mean in eval mode."""
 
     spec = BY_NAME["rrelu"]
-    __signature__ = _module_signature(spec)
+
+    def __init__(
+        self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False
+    ) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return functional.rrelu(input, self.lower, self.upper, self.training, self.inplace)
@@ -154,9 +107,7 @@ class Swish(nn.Module):
     With ``learnable=True``, ``beta`` is a 0-dim Parameter trained with the
     model; otherwise it is a fixed float. ``beta=1`` is SiLU."""
 
-    def __init__(
-        self, beta: float = 1.0, learnable: bool = False, device=None, dtype=None
-    ) -> None:
+    def __init__(self, beta: float = 1.0, learnable: bool = False, device=None, dtype=None) -> None:
         super().__init__()
         self.learnable = learnable
         if learnable:
@@ -196,46 +147,6 @@ class GLUAct(nn.Module):
     def extra_repr(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self.activation_kwargs.items())
         return f"activation={self.activation!r}, dim={self.dim}{extra}"
-
-
-def _gated_module(unit: GatedUnit) -> type:
-    params = [p.name for p in unit.params]
-    fn = getattr(functional, unit.name)
-
-    def __init__(self, dim: int = -1, **kwargs) -> None:
-        nn.Module.__init__(self)
-        unknown = set(kwargs) - set(params)
-        if unknown:
-            raise TypeError(f"torch_act.nn.{unit.module}() got an unexpected argument {unknown.pop()!r}")
-        self.dim = dim
-        for p in unit.params:
-            setattr(self, p.name, kwargs.get(p.name, p.default))
-
-    def forward(self, input: torch.Tensor, up: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return fn(input, up, self.dim, **{name: getattr(self, name) for name in params})
-
-    def extra_repr(self) -> str:
-        return ", ".join([f"dim={self.dim}"] + [f"{n}={getattr(self, n)!r}" for n in params])
-
-    return type(
-        unit.module,
-        (nn.Module,),
-        {
-            "__init__": __init__,
-            "forward": forward,
-            "extra_repr": extra_repr,
-            "__module__": __name__,
-            "__doc__": (
-                f"{unit.activation}(gate) * up (torch_act.functional.{unit.name}): "
-                "forward(x) halves x along dim, gate first; forward(gate, up) takes both."
-            ),
-        },
-    )
-
-
-for _unit in GATED_UNITS:
-    globals()[_unit.module] = _gated_module(_unit)
-del _unit
 
 
 class GatedMLP(nn.Module):
@@ -280,7 +191,7 @@ class GatedMLP(nn.Module):
         )
 
     @classmethod
-    def from_module(cls, mlp: nn.Module, activation: Optional[str] = None) -> "GatedMLP":
+    def from_module(cls, mlp: nn.Module, activation: Optional[str] = None) -> GatedMLP:
         """A GatedMLP computing what ``mlp`` computes, with its weights copied.
 
         ``mlp`` needs ``gate_proj``, ``up_proj`` and ``down_proj`` (nn.Linear)
@@ -295,9 +206,13 @@ class GatedMLP(nn.Module):
             ) from error
         for name, layer in (("gate_proj", gate), ("up_proj", up), ("down_proj", down)):
             if not isinstance(layer, nn.Linear):
-                raise TypeError(f"GatedMLP.from_module: {name} is {type(layer).__name__}, not nn.Linear")
+                raise TypeError(
+                    f"GatedMLP.from_module: {name} is {type(layer).__name__}, not nn.Linear"
+                )
         if (gate.bias is None) != (up.bias is None) or (gate.bias is None) != (down.bias is None):
-            raise TypeError("GatedMLP.from_module: gate_proj, up_proj and down_proj must all have a bias or none")
+            raise TypeError(
+                "GatedMLP.from_module: gate_proj, up_proj and down_proj must all have a bias or none"
+            )
         if gate.weight.shape != up.weight.shape:
             raise TypeError("GatedMLP.from_module: gate_proj and up_proj have different shapes")
         kwargs: dict = {}
@@ -305,8 +220,13 @@ class GatedMLP(nn.Module):
             activation, kwargs = _activation_of(mlp)
         weight = gate.weight
         fused = cls(
-            gate.in_features, gate.out_features, activation, bias=gate.bias is not None,
-            device=weight.device, dtype=weight.dtype, **kwargs,
+            gate.in_features,
+            gate.out_features,
+            activation,
+            bias=gate.bias is not None,
+            device=weight.device,
+            dtype=weight.dtype,
+            **kwargs,
         )
         with torch.no_grad():
             fused.gate_up_proj.weight.copy_(torch.cat([gate.weight, up.weight]))
@@ -333,3 +253,446 @@ def _activation_of(mlp: nn.Module) -> tuple[str, dict]:
         f"GatedMLP.from_module: no activation torch_act recognises in {type(mlp).__name__} "
         "(looked for act_fn, activation_fn, act); pass activation='...'"
     )
+
+
+# BEGIN GENERATED by tools/generate_api.py from _spec.py: do not edit by hand.
+__all__ += [
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "SELU",
+    "SiLU",
+    "GELU",
+    "CELU",
+    "Mish",
+    "Softplus",
+    "Softsign",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "ReLU6",
+    "LogSigmoid",
+    "Tanhshrink",
+    "Softshrink",
+    "Hardshrink",
+    "Threshold",
+    "GLU",
+    "QuickGELU",
+    "SquaredReLU",
+    "SwiGLU",
+    "GEGLU",
+    "ReGLU",
+    "QuickGEGLU",
+    "SquaredReGLU",
+]
+
+
+class Sigmoid(_Activation):
+    """torch_act's Sigmoid, a drop-in for torch.nn.Sigmoid."""
+
+    spec = BY_NAME["sigmoid"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.sigmoid(input)
+
+
+class Tanh(_Activation):
+    """torch_act's Tanh, a drop-in for torch.nn.Tanh."""
+
+    spec = BY_NAME["tanh"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.tanh(input)
+
+
+class ReLU(_Activation):
+    """torch_act's ReLU, a drop-in for torch.nn.ReLU."""
+
+    spec = BY_NAME["relu"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.relu(input, self.inplace)
+
+
+class LeakyReLU(_Activation):
+    """torch_act's LeakyReLU, a drop-in for torch.nn.LeakyReLU."""
+
+    spec = BY_NAME["leaky_relu"]
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.leaky_relu(input, self.negative_slope, self.inplace)
+
+
+class ELU(_Activation):
+    """torch_act's ELU, a drop-in for torch.nn.ELU."""
+
+    spec = BY_NAME["elu"]
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.elu(input, self.alpha, self.inplace)
+
+
+class SELU(_Activation):
+    """torch_act's SELU, a drop-in for torch.nn.SELU."""
+
+    spec = BY_NAME["selu"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.selu(input, self.inplace)
+
+
+class SiLU(_Activation):
+    """torch_act's SiLU, a drop-in for torch.nn.SiLU."""
+
+    spec = BY_NAME["silu"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.silu(input, self.inplace)
+
+
+class GELU(_Activation):
+    """torch_act's GELU, a drop-in for torch.nn.GELU."""
+
+    spec = BY_NAME["gelu"]
+
+    def __init__(self, *, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.gelu(input, approximate=self.approximate)
+
+
+class CELU(_Activation):
+    """torch_act's CELU, a drop-in for torch.nn.CELU."""
+
+    spec = BY_NAME["celu"]
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.celu(input, self.alpha, self.inplace)
+
+
+class Mish(_Activation):
+    """torch_act's Mish, a drop-in for torch.nn.Mish."""
+
+    spec = BY_NAME["mish"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.mish(input, self.inplace)
+
+
+class Softplus(_Activation):
+    """torch_act's Softplus, a drop-in for torch.nn.Softplus."""
+
+    spec = BY_NAME["softplus"]
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.softplus(input, self.beta, self.threshold)
+
+
+class Softsign(_Activation):
+    """torch_act's Softsign, a drop-in for torch.nn.Softsign."""
+
+    spec = BY_NAME["softsign"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.softsign(input)
+
+
+class Hardsigmoid(_Activation):
+    """torch_act's Hardsigmoid, a drop-in for torch.nn.Hardsigmoid."""
+
+    spec = BY_NAME["hardsigmoid"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.hardsigmoid(input, self.inplace)
+
+
+class Hardswish(_Activation):
+    """torch_act's Hardswish, a drop-in for torch.nn.Hardswish."""
+
+    spec = BY_NAME["hardswish"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.hardswish(input, self.inplace)
+
+
+class Hardtanh(_Activation):
+    """torch_act's Hardtanh, a drop-in for torch.nn.Hardtanh."""
+
+    spec = BY_NAME["hardtanh"]
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+
+class ReLU6(_Activation):
+    """torch_act's ReLU6, a drop-in for torch.nn.ReLU6."""
+
+    spec = BY_NAME["relu6"]
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.relu6(input, self.inplace)
+
+
+class LogSigmoid(_Activation):
+    """torch_act's LogSigmoid, a drop-in for torch.nn.LogSigmoid."""
+
+    spec = BY_NAME["logsigmoid"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.logsigmoid(input)
+
+
+class Tanhshrink(_Activation):
+    """torch_act's Tanhshrink, a drop-in for torch.nn.Tanhshrink."""
+
+    spec = BY_NAME["tanhshrink"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.tanhshrink(input)
+
+
+class Softshrink(_Activation):
+    """torch_act's Softshrink, a drop-in for torch.nn.Softshrink."""
+
+    spec = BY_NAME["softshrink"]
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.softshrink(input, self.lambd)
+
+
+class Hardshrink(_Activation):
+    """torch_act's Hardshrink, a drop-in for torch.nn.Hardshrink."""
+
+    spec = BY_NAME["hardshrink"]
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.hardshrink(input, self.lambd)
+
+
+class Threshold(_Activation):
+    """torch_act's Threshold, a drop-in for torch.nn.Threshold."""
+
+    spec = BY_NAME["threshold"]
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.threshold(input, self.threshold, self.value, self.inplace)
+
+
+class GLU(_Activation):
+    """torch_act's GLU, a drop-in for torch.nn.GLU."""
+
+    spec = BY_NAME["glu"]
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+        self._check_arguments()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.glu(input, self.dim)
+
+
+class QuickGELU(_Activation):
+    """torch_act's QuickGELU, a drop-in for torch.nn.QuickGELU."""
+
+    spec = BY_NAME["quick_gelu"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.quick_gelu(input)
+
+
+class SquaredReLU(_Activation):
+    """torch_act's SquaredReLU, a drop-in for torch.nn.SquaredReLU."""
+
+    spec = BY_NAME["squared_relu"]
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        return functional.squared_relu(input)
+
+
+class SwiGLU(nn.Module):
+    """silu(gate) * up (torch_act.functional.swiglu): forward(x) halves x
+    along dim, gate first; forward(gate, up) takes both."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor, up: Optional[Tensor] = None) -> Tensor:
+        return functional.swiglu(input, up, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GEGLU(nn.Module):
+    """gelu(gate) * up (torch_act.functional.geglu): forward(x) halves x
+    along dim, gate first; forward(gate, up) takes both."""
+
+    def __init__(self, dim: int = -1, *, approximate: str = "none") -> None:
+        super().__init__()
+        self.dim = dim
+        self.approximate = approximate
+
+    def forward(self, input: Tensor, up: Optional[Tensor] = None) -> Tensor:
+        return functional.geglu(input, up, self.dim, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, approximate={self.approximate!r}"
+
+
+class ReGLU(nn.Module):
+    """relu(gate) * up (torch_act.functional.reglu): forward(x) halves x
+    along dim, gate first; forward(gate, up) takes both."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor, up: Optional[Tensor] = None) -> Tensor:
+        return functional.reglu(input, up, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class QuickGEGLU(nn.Module):
+    """quick_gelu(gate) * up (torch_act.functional.quick_geglu): forward(x) halves x
+    along dim, gate first; forward(gate, up) takes both."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor, up: Optional[Tensor] = None) -> Tensor:
+        return functional.quick_geglu(input, up, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class SquaredReGLU(nn.Module):
+    """squared_relu(gate) * up (torch_act.functional.squared_reglu): forward(x) halves x
+    along dim, gate first; forward(gate, up) takes both."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor, up: Optional[Tensor] = None) -> Tensor:
+        return functional.squared_reglu(input, up, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+# END GENERATED
