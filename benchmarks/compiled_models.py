@@ -19,6 +19,7 @@ of native and ours must agree (allclose), or the run exits 1.
     python benchmarks/compiled_models.py [--quick] [--models gpt2_mlp convnext ...]
     python -m torch_act bench --models [...]         # the same
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,6 +53,7 @@ SEED = 0
 
 # ----------------------------------------------------------------- models
 
+
 class GPT2MLPBlock(nn.Module):
     def __init__(self, dim: int, hidden: int):
         super().__init__()
@@ -66,8 +68,10 @@ class GPT2MLPBlock(nn.Module):
 
 
 def conv_bn(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
-    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(cout)]
+    return [
+        nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
 
 
 class InvertedResidual(nn.Module):
@@ -97,8 +101,13 @@ def mobilenetv2(classes: int = 10) -> nn.Module:
         for i in range(blocks):
             layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
             cin = cout
-    layers += [*conv_bn(cin, 128, 1), nn.ReLU6(inplace=True),
-               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, classes)]
+    layers += [
+        *conv_bn(cin, 128, 1),
+        nn.ReLU6(inplace=True),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(128, classes),
+    ]
     return nn.Sequential(*layers)
 
 
@@ -145,8 +154,13 @@ class ConvNeXtBlock(nn.Module):
 
 def convnext(dim: int = 64, blocks: int = 2, classes: int = 10) -> nn.Module:
     stem = nn.Conv2d(3, dim, 2, stride=2)  # patchify 32x32 -> 16x16
-    return nn.Sequential(stem, *[ConvNeXtBlock(dim) for _ in range(blocks)],
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(dim, classes))
+    return nn.Sequential(
+        stem,
+        *[ConvNeXtBlock(dim) for _ in range(blocks)],
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(dim, classes),
+    )
 
 
 class BasicBlock(nn.Module):
@@ -156,8 +170,11 @@ class BasicBlock(nn.Module):
         self.conv2, self.bn2 = conv_bn(cout, cout, 3)
         # One module called twice, as torchvision does: convert must swap it once.
         self.relu = nn.ReLU(inplace=True)
-        self.shortcut = (nn.Sequential(*conv_bn(cin, cout, 1, stride))
-                         if stride != 1 or cin != cout else nn.Identity())
+        self.shortcut = (
+            nn.Sequential(*conv_bn(cin, cout, 1, stride))
+            if stride != 1 or cin != cout
+            else nn.Identity()
+        )
 
     def forward(self, x):
         y = self.relu(self.bn1(self.conv1(x)))
@@ -177,15 +194,22 @@ def resnet_basic(classes: int = 10) -> nn.Module:
 TOKENS = (8, 64)  # batch 8, sequence 64
 IMAGES = (8, 3, 32, 32)
 MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
-    "gpt2_mlp": (lambda: nn.Sequential(*[GPT2MLPBlock(128, 512) for _ in range(2)]), (*TOKENS, 128)),
+    "gpt2_mlp": (
+        lambda: nn.Sequential(*[GPT2MLPBlock(128, 512) for _ in range(2)]),
+        (*TOKENS, 128),
+    ),
     "mobilenetv2": (mobilenetv2, IMAGES),
-    "llama_swiglu": (lambda: nn.Sequential(*[SwiGLUBlock(128, 352) for _ in range(2)]), (*TOKENS, 128)),
+    "llama_swiglu": (
+        lambda: nn.Sequential(*[SwiGLUBlock(128, 352) for _ in range(2)]),
+        (*TOKENS, 128),
+    ),
     "convnext": (convnext, IMAGES),
     "resnet_basic": (resnet_basic, IMAGES),
 }
 
 
 # ----------------------------------------------------------------- measuring
+
 
 @dataclass
 class Row:
@@ -222,6 +246,7 @@ def captured_inductor_code(codes: list[str]):
     """Collect the code Inductor writes. Not run_and_get_code: it resets Dynamo
     first, which would throw away the other model's compiled graphs."""
     from torch._inductor.graph import GraphLowering
+
     with mock.patch.object(GraphLowering, "save_output_code", codes.append):
         yield
 
@@ -270,10 +295,13 @@ def cold_compiles():
     import torch._functorch.config as functorch_config
     import torch._inductor.config as inductor_config
     from torch._inductor.runtime.cache_dir_utils import temporary_cache_dir
-    with tempfile.TemporaryDirectory(prefix="torch_act_bench_") as directory, \
-            temporary_cache_dir(directory), \
-            inductor_config.patch(fx_graph_cache=False, fx_graph_remote_cache=False), \
-            functorch_config.patch(enable_autograd_cache=False):
+
+    with (
+        tempfile.TemporaryDirectory(prefix="torch_act_bench_") as directory,
+        temporary_cache_dir(directory),
+        inductor_config.patch(fx_graph_cache=False, fx_graph_remote_cache=False),
+        functorch_config.patch(enable_autograd_cache=False),
+    ):
         yield
 
 
@@ -291,8 +319,10 @@ def compile_modes(requested: Optional[str], log: Callable[[str], None]) -> list[
     if requested is None:
         return [None]
     if not hasattr(torch_act, "set_compile_mode"):
-        log(f"note: --compile-mode {requested} ignored: this torch_act has no "
-            "set_compile_mode yet; measuring its current behaviour")
+        log(
+            f"note: --compile-mode {requested} ignored: this torch_act has no "
+            "set_compile_mode yet; measuring its current behaviour"
+        )
         return [None]
     return ["decompose", "opaque"] if requested == "both" else [requested]
 
@@ -302,8 +332,13 @@ def current_mode_name() -> str:
     return get_mode() if callable(get_mode) else "current"
 
 
-def run(names: list[str], dtype: torch.dtype, repeats: int, modes: list[Optional[str]],
-        log: Callable[[str], None] = print) -> list[Row]:
+def run(
+    names: list[str],
+    dtype: torch.dtype,
+    repeats: int,
+    modes: list[Optional[str]],
+    log: Callable[[str], None] = print,
+) -> list[Row]:
     rows = []
     initial_mode = current_mode_name()
     warm_up_inductor()
@@ -323,27 +358,47 @@ def _run(names, dtype, repeats, modes, log) -> list[Row]:
         # Eager does not depend on the compile mode: measured once per model.
         eager_native_loss, eager_ours_loss = train_step(native, x), train_step(ours, x)
         eager_native_s, eager_ours_s = median_seconds(
-            lambda: train_step(native, x), lambda: train_step(ours, x),
-            repeats=repeats, sample_seconds=SAMPLE_SECONDS)
+            lambda: train_step(native, x),
+            lambda: train_step(ours, x),
+            repeats=repeats,
+            sample_seconds=SAMPLE_SECONDS,
+        )
         for mode in modes:
             if mode is not None:
                 torch_act.set_compile_mode(mode)
             torch._dynamo.reset()  # nothing compiled under another mode or model is reused
-            compiled_native, native_loss, native_compile_s, native_kernels, _, _ = \
+            compiled_native, native_loss, native_compile_s, native_kernels, _, _ = (
                 compile_and_first_step(native, x)
-            compiled_ours, ours_loss, ours_compile_s, ours_kernels, ours_calls, ours_graphs = \
+            )
+            compiled_ours, ours_loss, ours_compile_s, ours_kernels, ours_calls, ours_graphs = (
                 compile_and_first_step(ours, x)
+            )
             compiled_native_s, compiled_ours_s = median_seconds(
-                lambda: train_step(compiled_native, x), lambda: train_step(compiled_ours, x),
-                repeats=repeats, sample_seconds=SAMPLE_SECONDS)
+                lambda: train_step(compiled_native, x),
+                lambda: train_step(compiled_ours, x),
+                repeats=repeats,
+                sample_seconds=SAMPLE_SECONDS,
+            )
             eager_diff = loss_diff(eager_ours_loss, eager_native_loss)
             compiled_diff = loss_diff(ours_loss, native_loss)
             row = Row(
-                name, mode or current_mode_name(), str(dtype).replace("torch.", ""),
-                eager_native_s * 1e3, eager_ours_s * 1e3, eager_native_s / eager_ours_s,
-                compiled_native_s * 1e3, compiled_ours_s * 1e3, compiled_native_s / compiled_ours_s,
-                native_compile_s, ours_compile_s, native_kernels, ours_kernels, ours_calls,
-                ours_graphs, eager_diff, compiled_diff,
+                name,
+                mode or current_mode_name(),
+                str(dtype).replace("torch.", ""),
+                eager_native_s * 1e3,
+                eager_ours_s * 1e3,
+                eager_native_s / eager_ours_s,
+                compiled_native_s * 1e3,
+                compiled_ours_s * 1e3,
+                compiled_native_s / compiled_ours_s,
+                native_compile_s,
+                ours_compile_s,
+                native_kernels,
+                ours_kernels,
+                ours_calls,
+                ours_graphs,
+                eager_diff,
+                compiled_diff,
                 max(eager_diff, compiled_diff) <= LOSS_RTOL[dtype],
             )
             rows.append(row)
@@ -372,9 +427,11 @@ def format_row(r: Row) -> str:
 
 
 def preamble(env: dict, dtype_name: str, repeats: int) -> str:
-    return (f"{_environment_line(env)}; {env['threads']} threads\n\n"
-            f"training step (zero_grad, forward, loss, backward), {dtype_name}, "
-            f"median of {repeats}; native/ours > 1: ours faster\n")
+    return (
+        f"{_environment_line(env)}; {env['threads']} threads\n\n"
+        f"training step (zero_grad, forward, loss, backward), {dtype_name}, "
+        f"median of {repeats}; native/ours > 1: ours faster\n"
+    )
 
 
 def markdown(rows: list[Row], env: dict, dtype_name: str, repeats: int) -> str:
@@ -383,14 +440,23 @@ def markdown(rows: list[Row], env: dict, dtype_name: str, repeats: int) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m torch_act bench --models",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="*", choices=list(MODELS), metavar="MODEL",
-                        help=f"models to run (default: all): {', '.join(MODELS)}")
+    parser = argparse.ArgumentParser(
+        prog="python -m torch_act bench --models", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        choices=list(MODELS),
+        metavar="MODEL",
+        help=f"models to run (default: all): {', '.join(MODELS)}",
+    )
     parser.add_argument("--dtype", default="float32", choices=list(DTYPES))
-    parser.add_argument("--compile-mode", choices=("decompose", "opaque", "both"),
-                        help="torch_act.set_compile_mode before compiling "
-                             "(default: leave torch_act's current mode)")
+    parser.add_argument(
+        "--compile-mode",
+        choices=("decompose", "opaque", "both"),
+        help="torch_act.set_compile_mode before compiling "
+        "(default: leave torch_act's current mode)",
+    )
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--quick", action="store_true", help="5 repeats")
     parser.add_argument("--json", help="write rows and environment as JSON here")

@@ -5,6 +5,7 @@ forward and backward op, float32 and bfloat16.
 
     python benchmarks/cuda_summary.py results.json [--markdown]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,7 @@ def render(table: dict, markdown: bool) -> str:
     else:
         lines.append(f"{'op':<13}" + "".join(f"{h:>16}" for h in heads))
     for op, cells in table.items():
-        texts = [
-            f"{cells[c][0]:.2f}x {cells[c][1]:.0%}" if c in cells else "-" for c in COLUMNS
-        ]
+        texts = [f"{cells[c][0]:.2f}x {cells[c][1]:.0%}" if c in cells else "-" for c in COLUMNS]
         if markdown:
             lines.append(f"| {op} | " + " | ".join(texts) + " |")
         else:

@@ -17,6 +17,7 @@ against torch_act.nn.GatedMLP from the same weights.
 On CUDA the times are CUDA-event times (torch_act/_timing.py) and the peak is
 the caching allocator's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,19 @@ def _inputs(shapes, dtype: torch.dtype, device: str) -> tuple:
 
 def _gated_case(native: Callable, ours: Callable) -> Callable:
     """(native, ours, inputs factory) for a two-input gated op: (gate, up)."""
+
     def make(numel: int, dtype: torch.dtype, device: str):
         return _inputs([(numel // 1024, 1024)] * 2, dtype, device)
+
     return native, ours, make
 
 
 def _bias_case(native: Callable, ours: Callable) -> Callable:
     """(native, ours, inputs factory) for a bias op: (x, bias along the last dim)."""
+
     def make(numel: int, dtype: torch.dtype, device: str):
         return _inputs([(numel // 4096, 4096), (4096,)], dtype, device)
+
     return native, ours, make
 
 
@@ -66,7 +71,9 @@ CASES = {
         lambda a, b: F.gelu(a, approximate="tanh") * b,
         lambda a, b: TF.geglu(a, b, approximate="tanh"),
     ),
-    "bias_gelu": _bias_case(lambda x, bias: F.gelu(x + bias), lambda x, bias: TF.bias_act(x, bias, "gelu")),
+    "bias_gelu": _bias_case(
+        lambda x, bias: F.gelu(x + bias), lambda x, bias: TF.bias_act(x, bias, "gelu")
+    ),
 }
 
 
@@ -78,6 +85,7 @@ def _step(fn: Callable, inputs: tuple) -> Callable[[], None]:
     def run():
         out = fn(*inputs)
         torch.autograd.grad(out, inputs, grad)
+
     return run
 
 
@@ -98,18 +106,25 @@ def speed_rows(quick: bool, device: str) -> list[dict]:
                 t_native, t_ours, t_cnative, t_cours = median_seconds(
                     *fns, repeats=repeats, device=device
                 )
-                rows.append({
-                    "op": name, "size": size, "dtype": dtype_name,
-                    "native_eager_ms": t_native * 1e3, "ours_eager_ms": t_ours * 1e3,
-                    "native_compiled_ms": t_cnative * 1e3, "ours_compiled_ms": t_cours * 1e3,
-                    "eager_ratio": t_native / t_ours,
-                    "compiled_ratio": t_cnative / t_cours,
-                    "ours_eager_vs_native_compiled": t_cnative / t_ours,
-                })
+                rows.append(
+                    {
+                        "op": name,
+                        "size": size,
+                        "dtype": dtype_name,
+                        "native_eager_ms": t_native * 1e3,
+                        "ours_eager_ms": t_ours * 1e3,
+                        "native_compiled_ms": t_cnative * 1e3,
+                        "ours_compiled_ms": t_cours * 1e3,
+                        "eager_ratio": t_native / t_ours,
+                        "compiled_ratio": t_cnative / t_cours,
+                        "ours_eager_vs_native_compiled": t_cnative / t_ours,
+                    }
+                )
                 print(
                     f"{name:11s} {size:>4s} {dtype_name:9s} eager {t_native / t_ours:5.2f}x  "
                     f"compiled {t_cnative / t_cours:5.2f}x  ours eager / compiled native "
-                    f"{t_cnative / t_ours:5.2f}x", flush=True,
+                    f"{t_cnative / t_ours:5.2f}x",
+                    flush=True,
                 )
     return rows
 
@@ -136,18 +151,24 @@ def memory_rows(device: str, d_model=1024, d_hidden=2816, tokens=2048) -> list[d
         fused = torch_act.nn.GatedMLP.from_module(native)
         x = torch.randn(tokens, d_model).to(device, dtype).requires_grad_()
         n, f = saved_bytes(native, x), saved_bytes(fused, x)
-        rows.append({
-            "dtype": dtype_name, "shape": f"d={d_model}, hidden={d_hidden}, tokens={tokens}",
-            "native_saved_MiB": n.saved_bytes / 2**20, "ours_saved_MiB": f.saved_bytes / 2**20,
-            "saved_reduction": 1 - f.saved_bytes / n.saved_bytes,
-            "native_peak_MiB": n.peak_bytes / 2**20, "ours_peak_MiB": f.peak_bytes / 2**20,
-            "peak_reduction": 1 - f.peak_bytes / n.peak_bytes,
-        })
+        rows.append(
+            {
+                "dtype": dtype_name,
+                "shape": f"d={d_model}, hidden={d_hidden}, tokens={tokens}",
+                "native_saved_MiB": n.saved_bytes / 2**20,
+                "ours_saved_MiB": f.saved_bytes / 2**20,
+                "saved_reduction": 1 - f.saved_bytes / n.saved_bytes,
+                "native_peak_MiB": n.peak_bytes / 2**20,
+                "ours_peak_MiB": f.peak_bytes / 2**20,
+                "peak_reduction": 1 - f.peak_bytes / n.peak_bytes,
+            }
+        )
         print(
             f"Llama MLP {dtype_name}: saved {n.saved_bytes / 2**20:.1f} -> "
             f"{f.saved_bytes / 2**20:.1f} MiB ({rows[-1]['saved_reduction']:.1%} less), peak "
             f"{n.peak_bytes / 2**20:.1f} -> {f.peak_bytes / 2**20:.1f} MiB "
-            f"({rows[-1]['peak_reduction']:.1%} less)", flush=True,
+            f"({rows[-1]['peak_reduction']:.1%} less)",
+            flush=True,
         )
     return rows
 

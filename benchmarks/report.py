@@ -8,6 +8,7 @@ torch runs the same ISA, and renders the results.
 The native variant runs the full grid (every size and dtype, 1 thread and all
 threads); the others run the 64K and 16M float32/bfloat16 cells on all threads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,26 @@ CHEAP_OPS = ("relu", "leaky_relu", "sigmoid", "tanh")
 def native_variant() -> str:
     out = subprocess.run(
         [sys.executable, "-c", "import torch_act; print(torch_act.cpu_capability())"],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return out.stdout.strip()
 
 
 def measure(variant: str, full: bool) -> None:
     env = dict(os.environ, ATEN_CPU_CAPABILITY=variant.lower())
-    args = [sys.executable, "-m", "torch_act", "bench", "--repeats", "5",
-            "--json", os.path.join(RESULTS, f"{variant}.json")]
+    args = [
+        sys.executable,
+        "-m",
+        "torch_act",
+        "bench",
+        "--repeats",
+        "5",
+        "--json",
+        os.path.join(RESULTS, f"{variant}.json"),
+    ]
     if not full:
         args += ["--sizes", "64K", "16M", "--dtypes", "float32", "bfloat16", "--threads", "all"]
     print(f"== {variant}: {' '.join(args[3:])}", flush=True)
@@ -68,7 +80,9 @@ def worst_table(results: dict[str, dict]) -> list[str]:
     short = {"float32": "f32", "bfloat16": "bf16"}
     header = "| op | mode | " + " | ".join(f"{v} {short[d]} {s}" for v, d, s in columns) + " |"
     lines = [header, "|---|---|" + "---:|" * len(columns)]
-    for (op, mode), cells in sorted(worst.items(), key=lambda kv: (_op_order(results, kv[0][0]), kv[0][1])):
+    for (op, mode), cells in sorted(
+        worst.items(), key=lambda kv: (_op_order(results, kv[0][0]), kv[0][1])
+    ):
         values = [cells.get(c) for c in columns]
         text = [("-" if v is None else (f"**{v:.2f}**" if v < 1.0 else f"{v:.2f}")) for v in values]
         lines.append(f"| {op} | {mode} | " + " | ".join(text) + " |")
@@ -94,8 +108,10 @@ def bandwidth_table(results: dict[str, dict]) -> list[str]:
 
 
 def overhead_table(results: dict[str, dict]) -> list[str]:
-    lines = ["| variant | op | dtype | threads | ours (us) | native (us) | ours/native |",
-             "|---|---|---|---:|---:|---:|---:|"]
+    lines = [
+        "| variant | op | dtype | threads | ours (us) | native (us) | ours/native |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for variant, data in results.items():
         for r in data["rows"]:
             if r["size"] == "1K" and r["mode"] == "train" and r["dtype"] == "float32":
@@ -143,7 +159,7 @@ def cuda_sections() -> list[str]:
         with open(path) as f:
             data = json.load(f)
         env = data["environment"]
-        label = os.path.basename(path)[len("CUDA-"):-len(".json")]
+        label = os.path.basename(path)[len("CUDA-") : -len(".json")]
         out += [
             f"## GPU: {label}",
             "",
@@ -206,7 +222,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--render", action="store_true", help="only render existing results")
     parser.add_argument(
-        "--reading", default=os.path.join(HERE, "reading.md"),
+        "--reading",
+        default=os.path.join(HERE, "reading.md"),
         help="the markdown of the 'Reading' section (default: benchmarks/reading.md, "
         "written for the CPU run recorded)",
     )
@@ -214,7 +231,7 @@ def main() -> int:
     os.makedirs(RESULTS, exist_ok=True)
     if not args.render:
         native = native_variant()
-        for variant in ORDER[ORDER.index(native):]:
+        for variant in ORDER[ORDER.index(native) :]:
             measure(variant, full=(variant == native))
     results = load()
     if not results:

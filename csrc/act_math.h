@@ -26,8 +26,8 @@ namespace math {
 
 // Scalar overloads are plain (non-template) functions so they never compete
 // with the Vectorized templates below.
-#define TORCH_ACT_SCALAR_UNARY(fn)                              \
-  TORCH_ACT_HD inline float fn(float x) { return ::fn##f(x); }  \
+#define TORCH_ACT_SCALAR_UNARY(fn)                             \
+  TORCH_ACT_HD inline float fn(float x) { return ::fn##f(x); } \
   TORCH_ACT_HD inline double fn(double x) { return ::fn(x); }
 TORCH_ACT_SCALAR_UNARY(exp)
 TORCH_ACT_SCALAR_UNARY(expm1)
@@ -43,11 +43,11 @@ TORCH_ACT_HD inline double abs(double x) { return ::fabs(x); }
 // NaN in x (or, for clamp_to, in a bound) propagated. Named apart from
 // at::vec::clamp_min/clamp, which argument-dependent lookup would otherwise
 // make ambiguous for vectors.
-#define TORCH_ACT_SCALAR_CLAMP(T)                                                     \
-  TORCH_ACT_HD inline T clamp_below(T x, T lo) { return x < lo ? lo : x; }              \
-  TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) {                                     \
-    const T y = (x < lo || lo != lo) ? lo : x;                                            \
-    return (y > hi || hi != hi) ? hi : y;                                                 \
+#define TORCH_ACT_SCALAR_CLAMP(T)                                          \
+  TORCH_ACT_HD inline T clamp_below(T x, T lo) { return x < lo ? lo : x; } \
+  TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) {                        \
+    const T y = (x < lo || lo != lo) ? lo : x;                             \
+    return (y > hi || hi != hi) ? hi : y;                                  \
   }
 TORCH_ACT_SCALAR_CLAMP(float)
 TORCH_ACT_SCALAR_CLAMP(double)
@@ -62,9 +62,11 @@ TORCH_ACT_HD inline T where(bool cond, T a, T b) {
 
 #if defined(TORCH_ACT_SIMD)
 // The vector overloads: Vectorized's own methods.
-#define TORCH_ACT_VECTOR_UNARY(fn)                                                       \
-  template <class T>                                                                     \
-  inline at::vec::Vectorized<T> fn(const at::vec::Vectorized<T>& x) { return x.fn(); }
+#define TORCH_ACT_VECTOR_UNARY(fn)                                    \
+  template <class T>                                                  \
+  inline at::vec::Vectorized<T> fn(const at::vec::Vectorized<T>& x) { \
+    return x.fn();                                                    \
+  }
 TORCH_ACT_VECTOR_UNARY(exp)
 TORCH_ACT_VECTOR_UNARY(expm1)
 TORCH_ACT_VECTOR_UNARY(log1p)
@@ -74,12 +76,14 @@ TORCH_ACT_VECTOR_UNARY(abs)
 #undef TORCH_ACT_VECTOR_UNARY
 // One max (and one min) instruction; a NaN in x comes through.
 template <class T>
-inline at::vec::Vectorized<T> clamp_below(const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo) {
+inline at::vec::Vectorized<T> clamp_below(
+    const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo) {
   return at::vec::clamp_min(x, lo);
 }
 template <class T>
 inline at::vec::Vectorized<T> clamp_to(
-    const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo, const at::vec::Vectorized<T>& hi) {
+    const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo,
+    const at::vec::Vectorized<T>& hi) {
   return at::vec::clamp(x, lo, hi);
 }
 
@@ -166,12 +170,11 @@ inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
 }
 template <class T>
 inline at::vec::Vectorized<T> where(
-    const at::vec::Vectorized<T>& mask,
-    const at::vec::Vectorized<T>& a,
+    const at::vec::Vectorized<T>& mask, const at::vec::Vectorized<T>& a,
     const at::vec::Vectorized<T>& b) {
   return at::vec::Vectorized<T>::blendv(b, a, mask);
 }
 #endif
 
-} // namespace math
-} // namespace torch_act
+}  // namespace math
+}  // namespace torch_act

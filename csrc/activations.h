@@ -52,8 +52,8 @@ struct Values {
 };
 
 using math::abs;
-using math::clamp_to;
 using math::clamp_below;
+using math::clamp_to;
 using math::erf;
 using math::exp;
 using math::expm1;
@@ -251,8 +251,7 @@ struct SwishMath {
   }
   // All five derivatives at once, sharing one sigmoid.
   template <class T>
-  TORCH_ACT_HD static void all_derivatives(
-      T x, T b, T& fx, T& fb, T& fxx, T& fxb, T& fbb) {
+  TORCH_ACT_HD static void all_derivatives(T x, T b, T& fx, T& fb, T& fxx, T& fxb, T& fbb) {
     T s = sigmoid_of(b * x);
     T q = s * (T(1) - s);
     T xq = x * q;
@@ -274,7 +273,9 @@ struct Silu {
   static constexpr bool has_inplace = true;
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(1)); }
-  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(1)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return g * SwishMath::dfdx(x, T(1));
+  }
   template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
     return SwishMath::value_and_slope(g, x, T(1));
   }
@@ -294,7 +295,9 @@ struct Swish {
   explicit Swish(double beta) : beta(beta) {}
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(beta)); }
-  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(beta)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return g * SwishMath::dfdx(x, T(beta));
+  }
   template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
     return SwishMath::value_and_slope(g, x, T(beta));
   }
@@ -309,7 +312,7 @@ struct Swish {
 //   f' = (1 + t)/2 + x (1 - t^2) u' / 2,  f'' = (1 - t^2) (u' + x (u'' - 2 t u'^2) / 2)
 //   with u' = k (1 + 3 c x^2), u'' = 6 k c x   (Hendrycks & Gimpel 2016)
 struct Gelu {
-  static constexpr double kTanhScale = 0.79788456080286535588;    // sqrt(2/pi)
+  static constexpr double kTanhScale = 0.79788456080286535588;  // sqrt(2/pi)
   static constexpr double kTanhCubic = 0.044715;
   static constexpr const char* name = "gelu";
   static constexpr const char* schema_params = "*, str approximate='none'";
@@ -517,7 +520,9 @@ struct Hardswish {
   static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = true;
 
-  template <class T> TORCH_ACT_HD T forward(T x) const { return x * clamp_0_6(x + T(3)) * T(1.0 / 6); }
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return x * clamp_0_6(x + T(3)) * T(1.0 / 6);
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     return where(x <= T(-3), T(0), where(x < T(3), g * (x * T(1.0 / 3) + T(0.5)), g));
   }
@@ -656,7 +661,9 @@ struct Hardshrink : ShrinkBand {
   static constexpr const char* name = "hardshrink";
   explicit Hardshrink(double lambd) : ShrinkBand(lambd) {}
 
-  template <class T> TORCH_ACT_HD T forward(T x) const { return where(abs(x) <= T(lambd), T(0), x); }
+  template <class T> TORCH_ACT_HD T forward(T x) const {
+    return where(abs(x) <= T(lambd), T(0), x);
+  }
 };
 
 // ---------------------------------------------------------------- Threshold
@@ -691,7 +698,9 @@ struct QuickGelu {
   static constexpr bool has_inplace = false;
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return SwishMath::forward(x, T(kBeta)); }
-  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return g * SwishMath::dfdx(x, T(kBeta)); }
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
+    return g * SwishMath::dfdx(x, T(kBeta));
+  }
   template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
     return SwishMath::value_and_slope(g, x, T(kBeta));
   }
@@ -732,9 +741,10 @@ struct Prelu {
   }
   template <class T>
   TORCH_ACT_HD Values<T, 3> double_backward(T ggx, T gga, T g, T x, T a) const {
-    return {{where(x > T(0), ggx, a * ggx + gga * x),  // d/dg
-             where(x > T(0), T(0), g * gga),           // d/dx (f'' is 0 but df/da = x)
-             where(x > T(0), T(0), g * ggx)}};          // d/da
+    return {
+        {where(x > T(0), ggx, a * ggx + gga * x),  // d/dg
+         where(x > T(0), T(0), g * gga),           // d/dx (f'' is 0 but df/da = x)
+         where(x > T(0), T(0), g * ggx)}};         // d/da
   }
 };
 
@@ -781,9 +791,10 @@ struct Glu {
   TORCH_ACT_HD Values<T, 3> double_backward(T gga, T ggb, T g, T a, T b) const {
     T s = sigmoid_of(b);
     T q = s * (T(1) - s);
-    return {{gga * s + ggb * a * q,                              // d/dg
-             ggb * g * q,                                        // d/da
-             g * q * (gga + a * (T(1) - T(2) * s) * ggb)}};      // d/db
+    return {
+        {gga * s + ggb * a * q,                          // d/dg
+         ggb * g * q,                                    // d/da
+         g * q * (gga + a * (T(1) - T(2) * s) * ggb)}};  // d/db
   }
 };
 
@@ -896,9 +907,10 @@ struct Gated : BuiltOnUnary<Act> {
   TORCH_ACT_HD Values<T, 3> double_backward(T gg_gate, T gg_up, T g, T gate, T up) const {
     using F = AtInput<Act>;
     T f = F::value(act, gate);
-    return {{F::slope(act, gg_gate * up, gate) + gg_up * f,
-             F::curvature(act, gg_gate, g * up, gate) + F::slope(act, gg_up * g, gate),
-             F::slope(act, gg_gate * g, gate)}};
+    return {
+        {F::slope(act, gg_gate * up, gate) + gg_up * f,
+         F::curvature(act, gg_gate, g * up, gate) + F::slope(act, gg_up * g, gate),
+         F::slope(act, gg_gate * g, gate)}};
   }
 };
 
@@ -934,4 +946,4 @@ struct BiasAct : BuiltOnUnary<Act> {
   }
 };
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -94,7 +94,7 @@ void register_promotions(torch::Library& m) {
   for_each_activation(BiasActivations{}, promote);
 }
 
-} // namespace
+}  // namespace
 
 TORCH_LIBRARY_IMPL(torch_act, AutocastCPU, m) {
   register_promotions<c10::DeviceType::CPU>(m);
@@ -111,4 +111,4 @@ TORCH_LIBRARY_IMPL(torch_act, AutocastCUDA, m) {
   m.impl("softplus", TORCH_FN(K::softplus_fp32));
 }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -38,8 +38,8 @@
 namespace torch_act {
 namespace {
 
-using torch::autograd::variable_list;
 using at::Tensor;
+using torch::autograd::variable_list;
 
 c10::OperatorHandle find_op(const std::string& name, const char* overload = "") {
   return c10::Dispatcher::singleton().findSchemaOrThrow(("torch_act::" + name).c_str(), overload);
@@ -275,7 +275,8 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
       }
       if (saved_t.defined()) {
         tangent = add_tangents(
-            tangent, double_backward_op().call(saved_t, primal_of(grad_output), saved_p, params...));
+            tangent,
+            double_backward_op().call(saved_t, primal_of(grad_output), saved_p, params...));
       }
       set_tangent(grad_input, tangent);
     }
@@ -283,11 +284,10 @@ struct UnaryAutograd<Act, std::tuple<P...>> {
   }
 
   static Tensor double_backward_autograd(
-      const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& saved,
-      P... params) {
-    return third_order_unsupported(
-        Act::name, {grad_grad_input, grad_output, saved},
-        [&] { return double_backward_op().call(grad_grad_input, grad_output, saved, params...); });
+      const Tensor& grad_grad_input, const Tensor& grad_output, const Tensor& saved, P... params) {
+    return third_order_unsupported(Act::name, {grad_grad_input, grad_output, saved}, [&] {
+      return double_backward_op().call(grad_grad_input, grad_output, saved, params...);
+    });
   }
 
   static void register_autograd(torch::Library& m) {
@@ -367,9 +367,10 @@ struct ParamAutograd<Act, std::tuple<P...>> {
         const std::vector<bool>&) {
       const auto& [grad_output, self, param] = saved;
       return with_params(params, [&](P... p) {
-        return as_variable_list(double_backward_op().call(
-            tangent_or_zeros(grads[0], self), tangent_or_zeros(grads[1], param), grad_output,
-            self, param, p...));
+        return as_variable_list(
+            double_backward_op().call(
+                tangent_or_zeros(grads[0], self), tangent_or_zeros(grads[1], param), grad_output,
+                self, param, p...));
       });
     }
   };
@@ -465,12 +466,13 @@ struct ParamAutograd<Act, std::tuple<P...>> {
     TORCH_CHECK(
         !needs_graph(grad_output, self, param) && !any_tangent(grad_output, self, param),
         "torch_act.", Act::name, "_backward_ is not differentiable: it overwrites its inputs ",
-        "with their gradients; call it with grad mode off (double backward uses ",
-        Act::name, "_backward)");
+        "with their gradients; call it with grad mode off (double backward uses ", Act::name,
+        "_backward)");
     {
       at::AutoDispatchBelowADInplaceOrView guard;
-      static auto op = find_op(std::string(Act::name) + "_backward_")
-                           .template typed<void(const Tensor&, const Tensor&, const Tensor&, P...)>();
+      static auto op =
+          find_op(std::string(Act::name) + "_backward_")
+              .template typed<void(const Tensor&, const Tensor&, const Tensor&, P...)>();
       op.call(grad_output, self, param, params...);
     }
     torch::autograd::increment_version(self);
@@ -487,7 +489,7 @@ struct ParamAutograd<Act, std::tuple<P...>> {
   }
 };
 
-} // namespace
+}  // namespace
 
 TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
   for_each_activation(UnaryActivations{}, [&](auto* act) {
@@ -504,4 +506,4 @@ TORCH_LIBRARY_IMPL(torch_act, ADInplaceOrView, m) {
   });
 }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -188,8 +188,8 @@ struct GradNode : torch::autograd::Node {
  private:
   // The gradients of the forward's inputs, undefined where not `needed`.
   static torch::autograd::variable_list compute(
-      const torch::autograd::variable_list& grads, const SavedTensors& saved,
-      const Params& params, const std::vector<bool>& needed) {
+      const torch::autograd::variable_list& grads, const SavedTensors& saved, const Params& params,
+      const std::vector<bool>& needed) {
     if (std::none_of(grads.begin(), grads.end(), [](const auto& g) { return g.defined(); })) {
       return torch::autograd::variable_list(needed.size());
     }
@@ -210,7 +210,8 @@ struct GradNode : torch::autograd::Node {
     for (size_t i = 0; i < kSaved; ++i) {
       saved[i] = packed[i].toTensor();
     }
-    const auto params = unpack_params(packed, std::make_index_sequence<std::tuple_size_v<Params>>{});
+    const auto params =
+        unpack_params(packed, std::make_index_sequence<std::tuple_size_v<Params>>{});
     return compute(
         grads, saved, params, ca::IValuePacker<std::vector<bool>>::unpack(packed.back()));
   }
@@ -246,7 +247,8 @@ auto compute_with_node(
 // Computes a double-backward op and makes any attempt to differentiate its
 // outputs raise, in reverse mode (an Error node) and in forward mode.
 template <class Compute>
-auto third_order_unsupported(const std::string& name, const torch::autograd::variable_list& inputs, Compute&& compute) {
+auto third_order_unsupported(
+    const std::string& name, const torch::autograd::variable_list& inputs, Compute&& compute) {
   for (const auto& input : inputs) {
     TORCH_CHECK(
         !tangent_of(input).defined(), "torch_act.", name,
@@ -266,4 +268,4 @@ auto third_order_unsupported(const std::string& name, const torch::autograd::var
   return outputs;
 }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -31,7 +31,7 @@
 namespace at::functorch {
 TORCH_API std::tuple<Tensor, std::optional<int64_t>> unwrapTensorAtLevel(
     const Tensor& tensor, int64_t level);
-} // namespace at::functorch
+}  // namespace at::functorch
 
 namespace torch_act {
 namespace {
@@ -183,7 +183,7 @@ class ChannelFold {
       param_numel *= s;
     }
     return input_sizes_.size() >= 2 && param_sizes_.size() <= 1 &&
-        input_sizes_[1].sym_eq(param_numel).guard_bool(__FILE__, __LINE__);
+           input_sizes_[1].sym_eq(param_numel).guard_bool(__FILE__, __LINE__);
   }
   const std::vector<c10::SymInt>& input_sizes() const { return input_sizes_; }
   const std::vector<c10::SymInt>& param_sizes() const { return param_sizes_; }
@@ -237,7 +237,8 @@ struct ParamBatchRules {
   }
   // The fold of (input, param), or the op's own error for a logical call it
   // refuses (its Meta kernel runs the same checks on the logical shapes).
-  static ChannelFold fold(const Unwrapped& input, const Unwrapped& param, const c10::SymInt& batch) {
+  static ChannelFold fold(
+      const Unwrapped& input, const Unwrapped& param, const c10::SymInt& batch) {
     ChannelFold fold(input, param, batch);
     if (!fold.folds()) {
       static auto forward = op("").typed<Tensor(const Tensor&, const Tensor&)>();
@@ -273,7 +274,8 @@ struct ParamBatchRules {
     }
     const int64_t level = *maybe_level;
     const c10::SymInt batch = batch_size({grad_output, self, param}, level);
-    const Unwrapped g = unwrap(grad_output, level), x = unwrap(self, level), p = unwrap(param, level);
+    const Unwrapped g = unwrap(grad_output, level), x = unwrap(self, level),
+                    p = unwrap(param, level);
     const ChannelFold f = fold(x, p, batch);
     auto [grad_self, grad_param] = call.call(
         f.fold_input(g.with_batch(batch)), f.fold_input(x.with_batch(batch)),
@@ -284,10 +286,10 @@ struct ParamBatchRules {
   static Triple double_backward(
       const Tensor& grad_grad_input, const Tensor& grad_grad_param, const Tensor& grad_output,
       const Tensor& self, const Tensor& param) {
-    static auto call = op("_double_backward")
-                           .typed<Triple(
-                               const Tensor&, const Tensor&, const Tensor&, const Tensor&,
-                               const Tensor&)>();
+    static auto call =
+        op("_double_backward")
+            .typed<Triple(
+                const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&)>();
     c10::impl::ExcludeDispatchKeyGuard guard(c10::DispatchKey::FuncTorchBatched);
     const auto maybe_level =
         vmap_level({grad_grad_input, grad_grad_param, grad_output, self, param});
@@ -376,7 +378,7 @@ void bias_batch_rule(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
 template <class Act>
 constexpr bool broadcasts_param = !std::is_same_v<Act, RreluWithNoise>;
 
-} // namespace
+}  // namespace
 
 TORCH_LIBRARY_IMPL(torch_act, FuncTorchBatched, m) {
   const auto same_shape = torch::CppFunction::makeFromBoxedFunction<&same_shape_batch_rule>;
@@ -420,4 +422,4 @@ TORCH_LIBRARY_IMPL(torch_act, FuncTorchBatched, m) {
   });
 }
 
-} // namespace torch_act
+}  // namespace torch_act

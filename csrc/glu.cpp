@@ -76,8 +76,8 @@ Tensor glu_backward_kernel(const Tensor& grad_output, const Tensor& self, int64_
   auto [d, half] = split_dim(self, dim);
   const int64_t h = half.expect_int();
   auto iter = make_iter(
-      {grad_input.narrow(d, 0, h), grad_input.narrow(d, h, h)}, grad_output,
-      self.narrow(d, 0, h), self.narrow(d, h, h));
+      {grad_input.narrow(d, 0, h), grad_input.narrow(d, h, h)}, grad_output, self.narrow(d, 0, h),
+      self.narrow(d, h, h));
   binary_loops<Glu>(iter.device()).backward(iter, Glu{});
   return grad_input;
 }
@@ -123,10 +123,10 @@ auto& glu_backward_op() {
   return op;
 }
 auto& glu_double_backward_op() {
-  static auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("torch_act::glu_double_backward", "")
-          .typed<std::tuple<Tensor, Tensor>(const Tensor&, const Tensor&, const Tensor&, int64_t)>();
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("torch_act::glu_double_backward", "")
+                       .typed<std::tuple<Tensor, Tensor>(
+                           const Tensor&, const Tensor&, const Tensor&, int64_t)>();
   return op;
 }
 
@@ -163,12 +163,15 @@ Tensor glu_autograd(const Tensor& self, int64_t dim) {
   } else {
     out = compute_with_node<GluGradient>(
         {self}, {dim}, [&] { return glu_op().call(self, dim); },
-        [&](GradNode<GluGradient>& node, const Tensor&) { node.save(0, self, /*is_output=*/false); });
+        [&](GradNode<GluGradient>& node, const Tensor&) {
+          node.save(0, self, /*is_output=*/false);
+        });
   }
   if (const Tensor& self_t = tangent_of(self); self_t.defined()) {
     // y_t = s a_t + a s (1 - s) b_t: the backward with g = 1 gives both
     // factors; the backward's own tangent then gives forward-over-forward.
-    const Tensor factors = glu_backward_op().call(at::ones_like(out), primal_of(self), dim) * self_t;
+    const Tensor factors =
+        glu_backward_op().call(at::ones_like(out), primal_of(self), dim) * self_t;
     const int64_t d = at::maybe_wrap_dim(dim, self.dim());
     const c10::SymInt half = out.sym_size(d);
     set_tangent(out, factors.narrow_symint(d, 0, half) + factors.narrow_symint(d, half, half));
@@ -214,7 +217,7 @@ std::tuple<Tensor, Tensor> glu_double_backward_autograd(
   });
 }
 
-} // namespace
+}  // namespace
 
 void define_split_ops(torch::Library& m) {
   m.def("glu(Tensor self, int dim=-1) -> Tensor");
@@ -231,16 +234,12 @@ void register_glu_kernels(torch::Library& m) {
   m.impl("glu_backward", TORCH_FN(glu_backward_kernel));
   m.impl("glu_double_backward", TORCH_FN(glu_double_backward_kernel));
 }
-} // namespace
+}  // namespace
 
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  register_glu_kernels(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) { register_glu_kernels(m); }
 
 #if defined(TORCH_ACT_WITH_CUDA)
-TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
-  register_glu_kernels(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) { register_glu_kernels(m); }
 #endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
@@ -255,4 +254,4 @@ TORCH_LIBRARY_IMPL(torch_act, Autograd, m) {
   m.impl("glu_double_backward", TORCH_FN(glu_double_backward_autograd));
 }
 
-} // namespace torch_act
+}  // namespace torch_act

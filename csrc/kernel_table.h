@@ -20,12 +20,12 @@ namespace cpu {
 // The variant in use: "DEFAULT", "AVX2" or "AVX512".
 const char* active_capability();
 const KernelTable& kernels();
-} // namespace cpu
+}  // namespace cpu
 
 #if defined(TORCH_ACT_WITH_CUDA)
 namespace cuda {
 const KernelTable& kernels();
-} // namespace cuda
+}  // namespace cuda
 #endif
 
 // The table for tensors on `device`.
@@ -62,4 +62,4 @@ at::TensorIterator make_iter(std::initializer_list<at::Tensor> outputs, const In
   return config.build();
 }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -25,8 +25,7 @@ struct TypeList {};
 using UnaryActivations = TypeList<
     Sigmoid, Tanh, Relu, LeakyRelu, Elu, EluResult, Selu, SeluResult, Silu, Swish, Gelu, Celu,
     CeluResult, Mish, Softplus, Softsign, Hardsigmoid, Hardswish, Hardtanh, HardtanhResult, Relu6,
-    Relu6Result, LogSigmoid, Tanhshrink, Softshrink, Hardshrink, Threshold, QuickGelu,
-    SquaredRelu>;
+    Relu6Result, LogSigmoid, Tanhshrink, Softshrink, Hardshrink, Threshold, QuickGelu, SquaredRelu>;
 
 // Whether Act has forward ops (<name>, <name>_), or only backward ones.
 template <class Act, class = void>
@@ -183,7 +182,9 @@ template <class Act>
 struct Forward {
   Act act;
   template <class... T>
-  TORCH_ACT_HD auto operator()(T... v) const { return act.forward(v...); }
+  TORCH_ACT_HD auto operator()(T... v) const {
+    return act.forward(v...);
+  }
   template <class Loops>
   static constexpr auto slot = &Loops::forward;
   static constexpr int kOut[2] = {1, 1};
@@ -193,7 +194,9 @@ template <class Act>
 struct Backward {
   Act act;
   template <class... T>
-  TORCH_ACT_HD auto operator()(T... v) const { return act.backward(v...); }
+  TORCH_ACT_HD auto operator()(T... v) const {
+    return act.backward(v...);
+  }
   template <class Loops>
   static constexpr auto slot = &Loops::backward;
   static constexpr int kOut[2] = {1, 2};
@@ -203,7 +206,9 @@ template <class Act>
 struct DoubleBackward {
   Act act;
   template <class... T>
-  TORCH_ACT_HD auto operator()(T... v) const { return act.double_backward(v...); }
+  TORCH_ACT_HD auto operator()(T... v) const {
+    return act.double_backward(v...);
+  }
   template <class Loops>
   static constexpr auto slot = &Loops::double_backward;
   static constexpr int kOut[2] = {1, 3};
@@ -219,4 +224,4 @@ struct MethodCall {
   static constexpr int kIn = Op::kIn[kFamily];
 };
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -14,7 +14,8 @@
 namespace torch_act {
 
 at::Tensor empty_like_input(const at::Tensor& t) {
-  if (t.device().is_cpu() && !t.is_meta() && t.unsafeGetTensorImpl()->is_non_overlapping_and_dense()) {
+  if (t.device().is_cpu() && !t.is_meta() &&
+      t.unsafeGetTensorImpl()->is_non_overlapping_and_dense()) {
     return at::detail::empty_strided_cpu(t.sizes(), t.strides(), t.scalar_type());
   }
   return at::empty_like(t);
@@ -23,24 +24,21 @@ at::Tensor empty_like_input(const at::Tensor& t) {
 void check_floating(const at::Tensor& t, std::string_view op, const char* arg) {
   const auto dtype = t.scalar_type();
   TORCH_CHECK(
-      dtype == at::kFloat || dtype == at::kDouble || dtype == at::kHalf ||
-          dtype == at::kBFloat16,
+      dtype == at::kFloat || dtype == at::kDouble || dtype == at::kHalf || dtype == at::kBFloat16,
       "torch_act.", op, ": expected ", arg,
-      " to be a floating-point tensor (float32, float64, float16 or bfloat16), but got ",
-      dtype);
+      " to be a floating-point tensor (float32, float64, float16 or bfloat16), but got ", dtype);
 }
 
 void check_like(
-    const at::Tensor& t, const at::Tensor& reference, std::string_view op,
-    const char* arg, const char* reference_arg) {
+    const at::Tensor& t, const at::Tensor& reference, std::string_view op, const char* arg,
+    const char* reference_arg) {
   TORCH_CHECK(
       t.scalar_type() == reference.scalar_type(), "torch_act.", op, ": expected ", arg,
       " to have the dtype of ", reference_arg, " (", reference.scalar_type(), "), but got ",
       t.scalar_type());
   TORCH_CHECK(
-      t.device() == reference.device(), "torch_act.", op, ": expected ", arg,
-      " on the device of ", reference_arg, " (", reference.device(), "), but got ",
-      t.device());
+      t.device() == reference.device(), "torch_act.", op, ": expected ", arg, " on the device of ",
+      reference_arg, " (", reference.device(), "), but got ", t.device());
   TORCH_CHECK(
       t.sym_sizes() == reference.sym_sizes(), "torch_act.", op, ": expected ", arg,
       " to have the shape of ", reference_arg, " ", reference.sym_sizes(), ", but got ",
@@ -87,8 +85,7 @@ struct UnaryKernels<Act, std::tuple<P...>> {
     [[maybe_unused]] Act act{params...};
     return empty_like_input(saved);
   }
-  static at::Tensor backward(
-      const at::Tensor& grad_output, const at::Tensor& saved, P... params) {
+  static at::Tensor backward(const at::Tensor& grad_output, const at::Tensor& saved, P... params) {
     at::Tensor grad_input = backward_meta(grad_output, saved, params...);
     auto iter = make_iter({grad_input}, grad_output, saved);
     unary_loops<Act>(iter.device()).backward(iter, Act{params...});
@@ -96,26 +93,23 @@ struct UnaryKernels<Act, std::tuple<P...>> {
   }
 
   static at::Tensor double_backward_meta(
-      const at::Tensor& grad_grad_input, const at::Tensor& grad_output,
-      const at::Tensor& saved, P... params) {
+      const at::Tensor& grad_grad_input, const at::Tensor& grad_output, const at::Tensor& saved,
+      P... params) {
     at::Tensor out = backward_meta(grad_output, saved, params...);
     check_like(grad_grad_input, saved, Act::name, "grad_grad_input", saved_arg_name(Act::saved));
     return out;
   }
   static at::Tensor double_backward(
-      const at::Tensor& grad_grad_input, const at::Tensor& grad_output,
-      const at::Tensor& saved, P... params) {
-    at::Tensor grad_saved =
-        double_backward_meta(grad_grad_input, grad_output, saved, params...);
+      const at::Tensor& grad_grad_input, const at::Tensor& grad_output, const at::Tensor& saved,
+      P... params) {
+    at::Tensor grad_saved = double_backward_meta(grad_grad_input, grad_output, saved, params...);
     auto iter = make_iter({grad_saved}, grad_grad_input, grad_output, saved);
     unary_loops<Act>(iter.device()).double_backward(iter, Act{params...});
     return grad_saved;
   }
 };
 
-std::string op_name(const char* name, const char* suffix) {
-  return std::string(name) + suffix;
-}
+std::string op_name(const char* name, const char* suffix) { return std::string(name) + suffix; }
 
 template <class Act>
 void define_unary(torch::Library& m) {
@@ -128,8 +122,7 @@ void define_unary(torch::Library& m) {
   if constexpr (Act::has_inplace) {
     def(op_name(Act::name, "_(Tensor(a!) self") + params + ") -> ()");
   }
-  def(op_name(Act::name, "_backward(Tensor grad_output, Tensor ") + saved + params +
-      ") -> Tensor");
+  def(op_name(Act::name, "_backward(Tensor grad_output, Tensor ") + saved + params + ") -> Tensor");
   def(op_name(Act::name, "_double_backward(Tensor grad_grad_input, Tensor grad_output, Tensor ") +
       saved + params + ") -> Tensor");
 }
@@ -160,7 +153,7 @@ void register_unary_meta(torch::Library& m) {
   m.impl(op_name(Act::name, "_double_backward").c_str(), TORCH_FN(K::double_backward_meta));
 }
 
-} // namespace
+}  // namespace
 
 TORCH_LIBRARY(torch_act, m) {
   for_each_activation(UnaryActivations{}, [&](auto* act) {
@@ -186,16 +179,12 @@ void register_kernels(torch::Library& m) {
     register_unary_kernels<std::remove_pointer_t<decltype(act)>>(m);
   });
 }
-} // namespace
+}  // namespace
 
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  register_kernels(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) { register_kernels(m); }
 
 #if defined(TORCH_ACT_WITH_CUDA)
-TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
-  register_kernels(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) { register_kernels(m); }
 #endif
 
 TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
@@ -204,4 +193,4 @@ TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
   });
 }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -69,12 +69,12 @@ std::string param_op_name(const char* suffix) {
 void check_floating(const at::Tensor& t, std::string_view op, const char* arg);
 // Same dtype, device and shape as `reference` (backward inputs).
 void check_like(
-    const at::Tensor& t, const at::Tensor& reference, std::string_view op,
-    const char* arg, const char* reference_arg);
+    const at::Tensor& t, const at::Tensor& reference, std::string_view op, const char* arg,
+    const char* reference_arg);
 
 // Schemas of the learnable-parameter ops (param_ops.cpp) and of GLU (glu.cpp),
 // called from the one TORCH_LIBRARY block in ops.cpp.
 void define_param_ops(torch::Library& m);
 void define_split_ops(torch::Library& m);
 
-} // namespace torch_act
+}  // namespace torch_act

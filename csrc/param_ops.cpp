@@ -72,9 +72,9 @@ template <class Act>
 struct SameShapeParam {
   static void check(const at::Tensor& gate, const at::Tensor& up) {
     TORCH_CHECK(
-        up.sym_sizes() == gate.sym_sizes(), "torch_act.", Act::name, ": expected ",
-        Act::param_name, " to have the shape of ", Act::input_name, " ", gate.sym_sizes(),
-        ", but got ", up.sym_sizes());
+        up.sym_sizes() == gate.sym_sizes(), "torch_act.", Act::name, ": expected ", Act::param_name,
+        " to have the shape of ", Act::input_name, " ", gate.sym_sizes(), ", but got ",
+        up.sym_sizes());
   }
   static at::Tensor view(const at::Tensor&, const at::Tensor& up) { return up; }
 };
@@ -107,9 +107,8 @@ void check_param_inputs(const at::Tensor& self, const at::Tensor& param) {
       Act::param_name, " to have the ", input, "'s dtype (", self.scalar_type(), "), but got ",
       param.scalar_type());
   TORCH_CHECK(
-      param.device() == self.device(), "torch_act.", Act::name, ": expected ",
-      Act::param_name, " on the ", input, "'s device (", self.device(), "), but got ",
-      param.device());
+      param.device() == self.device(), "torch_act.", Act::name, ": expected ", Act::param_name,
+      " on the ", input, "'s device (", self.device(), "), but got ", param.device());
   ParamShape<Act>::check(self, param);
 }
 
@@ -201,8 +200,8 @@ bool backward_summing_columns(
       std::clamp<int64_t>((kChunkElements + columns - 1) / columns, 1, kMaxRowsPerChunk);
   const int64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
   const at::Tensor bias_values = bias.contiguous();
-  const at::Tensor partial_sums = at::zeros(
-      {chunks, columns}, self.options().dtype(at::toOpMathType(self.scalar_type())));
+  const at::Tensor partial_sums =
+      at::zeros({chunks, columns}, self.options().dtype(at::toOpMathType(self.scalar_type())));
   const auto& loops = cpu::column_sum_kernels().get<Act>();
   const int64_t element_size = self.element_size();
   const int64_t sum_size = partial_sums.element_size();
@@ -213,8 +212,7 @@ bool backward_summing_columns(
         cpu::ColumnSumChunk{
             static_cast<char*>(grad_input.data_ptr()) + offset,
             static_cast<const char*>(grad_output.const_data_ptr()) + offset,
-            static_cast<const char*>(self.const_data_ptr()) + offset,
-            bias_values.const_data_ptr(),
+            static_cast<const char*>(self.const_data_ptr()) + offset, bias_values.const_data_ptr(),
             static_cast<char*>(partial_sums.data_ptr()) + chunk * columns * sum_size,
             std::min(rows_per_chunk, rows - first_row), columns, self.scalar_type()},
         act);
@@ -256,16 +254,14 @@ struct ParamKernels<Act, std::tuple<P...>> {
   }
 
   static std::tuple<at::Tensor, at::Tensor> backward_meta(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
     check_param_inputs<Act>(self, param);
     check_like(grad_output, self, Act::name, "grad_output", ParamOpNames<Act>::input_name);
     [[maybe_unused]] Act act{params...};
     return {empty_like_input(self), empty_like_input(param)};
   }
   static std::tuple<at::Tensor, at::Tensor> backward(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
     auto [grad_input, grad_param] = backward_meta(grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     if constexpr (listed_in<Act>(BiasActivations{})) {
@@ -300,13 +296,11 @@ struct ParamKernels<Act, std::tuple<P...>> {
   // the aliasing: gate and up must not be read again (functional.glu_act's
   // inplace_grad documents it and bumps their versions).
   static void backward_into_inputs_meta(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
     backward_meta(grad_output, self, param, params...);
   }
   static void backward_into_inputs(
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
     backward_into_inputs_meta(grad_output, self, param, params...);
     // (Not in the Meta kernel: overlap needs concrete sizes and strides.)
     TORCH_CHECK(
@@ -315,8 +309,8 @@ struct ParamKernels<Act, std::tuple<P...>> {
         "torch_act.", Act::name, "_backward_: ", Act::input_name, " and ", Act::param_name,
         " must not have overlapping elements (an expanded tensor) to take their gradients");
     TORCH_CHECK(
-        at::get_overlap_status(self, param) == at::MemOverlapStatus::No,
-        "torch_act.", Act::name, "_backward_: ", Act::input_name, " and ", Act::param_name,
+        at::get_overlap_status(self, param) == at::MemOverlapStatus::No, "torch_act.", Act::name,
+        "_backward_: ", Act::input_name, " and ", Act::param_name,
         " must not share memory to take their gradients");
     auto iter = make_iter({self, param}, grad_output, self, param);
     binary_loops<Act>(iter.device()).backward(iter, Act{params...});
@@ -326,8 +320,7 @@ struct ParamKernels<Act, std::tuple<P...>> {
   // given the gradients flowing into its two outputs.
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward_meta(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
     backward_meta(grad_output, self, param, params...);  // the same checks
     check_like(grad_grad_input, self, Act::name, "grad_grad_input", ParamOpNames<Act>::input_name);
     check_like(grad_grad_param, param, Act::name, "grad_grad_param", Act::param_name);
@@ -335,10 +328,9 @@ struct ParamKernels<Act, std::tuple<P...>> {
   }
   static std::tuple<at::Tensor, at::Tensor, at::Tensor> double_backward(
       const at::Tensor& grad_grad_input, const at::Tensor& grad_grad_param,
-      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param,
-      P... params) {
-    auto [grad_grad_output, grad_self, grad_param] = double_backward_meta(
-        grad_grad_input, grad_grad_param, grad_output, self, param, params...);
+      const at::Tensor& grad_output, const at::Tensor& self, const at::Tensor& param, P... params) {
+    auto [grad_grad_output, grad_self, grad_param] =
+        double_backward_meta(grad_grad_input, grad_grad_param, grad_output, self, param, params...);
     const at::Tensor view = ParamShape<Act>::view(self, param);
     at::Tensor grad_param_per_element =
         param_grad_per_element<Act>(self, view, grad_param, grad_self);
@@ -357,8 +349,9 @@ void define_param(torch::Library& m) {
   const std::string p = Act::param_name;
   const std::string params = schema_tail(ParamOpNames<Act>::schema_params);
   auto def = [&](const char* suffix, const std::string& args, const char* returns) {
-    m.def(torch::schema(
-        (param_op_name<Act>(suffix) + "(" + args + params + ") -> " + returns).c_str()));
+    m.def(
+        torch::schema(
+            (param_op_name<Act>(suffix) + "(" + args + params + ") -> " + returns).c_str()));
   };
   def("", "Tensor " + x + ", Tensor " + p, "Tensor");
   def("_backward", "Tensor grad_output, Tensor " + x + ", Tensor " + p, "(Tensor, Tensor)");
@@ -371,7 +364,7 @@ void define_param(torch::Library& m) {
       "(Tensor, Tensor, Tensor)");
 }
 
-} // namespace
+}  // namespace
 
 void define_param_ops(torch::Library& m) {
   for_each_activation(ParamLikeActivations{}, [&](auto* act) {
@@ -402,20 +395,14 @@ void register_param_kernels(torch::Library& m) {
     }
   });
 }
-} // namespace
+}  // namespace
 
-TORCH_LIBRARY_IMPL(torch_act, CPU, m) {
-  register_param_kernels</*kMeta=*/false>(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CPU, m) { register_param_kernels</*kMeta=*/false>(m); }
 
 #if defined(TORCH_ACT_WITH_CUDA)
-TORCH_LIBRARY_IMPL(torch_act, CUDA, m) {
-  register_param_kernels</*kMeta=*/false>(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, CUDA, m) { register_param_kernels</*kMeta=*/false>(m); }
 #endif
 
-TORCH_LIBRARY_IMPL(torch_act, Meta, m) {
-  register_param_kernels</*kMeta=*/true>(m);
-}
+TORCH_LIBRARY_IMPL(torch_act, Meta, m) { register_param_kernels</*kMeta=*/true>(m); }
 
-} // namespace torch_act
+}  // namespace torch_act

@@ -5,10 +5,11 @@ call torch_act's functional and the native torch reference the same way.
 Inputs are built per layout and filled with values spanning the regions that
 matter (large negative, around 0 and the kinks, large positive).
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import pytest
 import torch
@@ -118,7 +119,14 @@ def fill_values(numel: int, special: bool = False, seed: int = 0) -> torch.Tenso
 
 
 LAYOUTS = (
-    "contiguous", "transposed", "channels_last", "sliced", "expanded", "misaligned", "empty", "scalar",
+    "contiguous",
+    "transposed",
+    "channels_last",
+    "sliced",
+    "expanded",
+    "misaligned",
+    "empty",
+    "scalar",
 )
 
 
@@ -190,8 +198,10 @@ def make_module(case: Case, channels: int):
 # One case per activation (its first config; PReLU per channel; Swish with
 # learnable beta too), for the slower tests.
 DEFAULT_CASES = [
-    c for i, c in enumerate(CASES)
-    if (c.act is not CASES[i - 1].act or i == 0) and c.tensor_arg != "single"
+    c
+    for i, c in enumerate(CASES)
+    if (c.act is not CASES[i - 1].act or i == 0)
+    and c.tensor_arg != "single"
     or c.tensor_arg in ("beta", "per_channel")
 ]
 DEFAULT_CASE_IDS = [c.id for c in DEFAULT_CASES]

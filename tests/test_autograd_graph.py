@@ -1,5 +1,6 @@
 """The graph nodes torch_act records behave like ATen's: named, freed after
 backward, saved through saved-tensor hooks, and traceable by compiled autograd."""
+
 import copy
 
 import pytest
@@ -98,8 +99,11 @@ def test_inplace_call_records_the_node_and_double_backward(case):
     out = case.ours(y, **case.kwargs, inplace=True)
     name = case.act.op or case.act.name
     from_result = hasattr(torch.ops.torch_act, f"{name}_result_backward")
-    expected = f"torch_act::{name}_result_backward" if from_result else (
-        case.call(case.ours, x * 1.0).grad_fn.name())
+    expected = (
+        f"torch_act::{name}_result_backward"
+        if from_result
+        else (case.call(case.ours, x * 1.0).grad_fn.name())
+    )
     assert out is y and out.grad_fn.name() == expected
 
     def inplace(t):

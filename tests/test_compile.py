@@ -1,12 +1,13 @@
 """torch.compile(fullgraph=True), dynamic shapes and torch.export of models that use
 each torch_act module: forward and backward equal eager."""
+
 import copy
 
 import pytest
 import torch
 from torch import nn
 
-from cases import CASES, CASE_IDS, DEFAULT_CASES, DEFAULT_CASE_IDS, DEVICES, make_module
+from cases import CASES, DEFAULT_CASES, DEFAULT_CASE_IDS, DEVICES, make_module
 from cases import forward_backward as run
 
 FEATURES = 8
@@ -103,8 +104,11 @@ def test_fx_symbolic_trace_keeps_learnable_parameters_learning():
 
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Linear(6, FEATURES), TN.Swish(1.3, learnable=True),
-        nn.Linear(FEATURES, FEATURES), TN.PReLU(FEATURES), nn.Linear(FEATURES, 3),
+        nn.Linear(6, FEATURES),
+        TN.Swish(1.3, learnable=True),
+        nn.Linear(FEATURES, FEATURES),
+        TN.PReLU(FEATURES),
+        nn.Linear(FEATURES, 3),
     )
     traced = torch.fx.symbolic_trace(copy.deepcopy(model))
     targets = [n.target for n in traced.graph.nodes if n.op == "call_function"]

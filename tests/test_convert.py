@@ -1,6 +1,7 @@
 """torch_act.convert swaps a model's torch.nn activation modules for torch_act's
 (and back) without changing outputs, gradients, parameters or state_dict;
 get_activation builds modules by name. Both are driven by the spec table."""
+
 import copy
 import functools
 import inspect
@@ -33,7 +34,9 @@ class Block(nn.Module):
     def __init__(self, dim=8):
         super().__init__()
         self.mlp = nn.Sequential(
-            nn.Linear(dim, 4 * dim), nn.GELU(approximate="tanh"), nn.Dropout(0.0),
+            nn.Linear(dim, 4 * dim),
+            nn.GELU(approximate="tanh"),
+            nn.Dropout(0.0),
             nn.Linear(4 * dim, dim),
         )
         self.norm = nn.LayerNorm(dim)
@@ -46,17 +49,28 @@ class CNN(nn.Module):
     def __init__(self, channels=4):
         super().__init__()
         self.stem = nn.Sequential(
-            nn.Conv2d(3, channels, 3, padding=1), nn.BatchNorm2d(channels), nn.ReLU(inplace=True),
+            nn.Conv2d(3, channels, 3, padding=1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
         )
-        self.body = nn.ModuleList([
-            nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1),
-                          nn.PReLU(num_parameters=channels, init=0.1)),
-            nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.2)),
-        ])
-        self.acts = nn.ModuleDict({
-            "elu": nn.ELU(alpha=0.5), "gelu": nn.GELU(), "silu": nn.SiLU(),
-            "selu": nn.SELU(), "tanh": nn.Tanh(),
-        })
+        self.body = nn.ModuleList(
+            [
+                nn.Sequential(
+                    nn.Conv2d(channels, channels, 3, padding=1),
+                    nn.PReLU(num_parameters=channels, init=0.1),
+                ),
+                nn.Sequential(nn.Conv2d(channels, channels, 1), nn.LeakyReLU(0.2)),
+            ]
+        )
+        self.acts = nn.ModuleDict(
+            {
+                "elu": nn.ELU(alpha=0.5),
+                "gelu": nn.GELU(),
+                "silu": nn.SiLU(),
+                "selu": nn.SELU(),
+                "tanh": nn.Tanh(),
+            }
+        )
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 8))
         self.gate = nn.Sigmoid()
         self.block = Block(8)
@@ -238,7 +252,8 @@ TWIN_CONFIGS = twin_configs()
 
 
 @pytest.mark.parametrize(
-    "act,kwargs", TWIN_CONFIGS,
+    "act,kwargs",
+    TWIN_CONFIGS,
     ids=["-".join([a.module] + [f"{k}={v}" for k, v in kw.items()]) for a, kw in TWIN_CONFIGS],
 )
 def test_every_torch_twin_converts_with_its_configuration(act, kwargs):
@@ -300,7 +315,8 @@ def test_aliases_follow_the_table(monkeypatch):
     # Every alias adds a name the table's rows do not already give (an alias
     # equal to a row's name would never apply).
     rows = {a.name.lower() for a in torch_act.ACTIVATIONS} | {
-        a.module.lower() for a in torch_act.ACTIVATIONS}
+        a.module.lower() for a in torch_act.ACTIVATIONS
+    }
     for alias, (target, _) in ALIASES.items():
         if alias != "not_a_row_yet":
             assert alias.lower() not in rows and target.lower() in rows, alias
@@ -310,8 +326,10 @@ def test_aliases_follow_the_table(monkeypatch):
 # Stand-ins with the real classes' __module__, __qualname__, attributes and
 # forward formulas, so these tests need neither library.
 
+
 def stand_in(module, name, forward, init=None, base=nn.Module):
     """A class that convert sees as `module`.`name`."""
+
     def __init__(self, *args, **kwargs):
         base.__init__(self)
         if init is not None:
@@ -342,8 +360,10 @@ def _gelu_tanh_pow(x):
 
 def _init_act(default, python_name):
     """transformers' pattern: pick the function in __init__, keep it as self.act."""
+
     def init(self, use_python=False):
         self.act = getattr(self, python_name) if use_python else default
+
     return init
 
 
@@ -356,89 +376,162 @@ def _init_min_max(self, min, max):
 
 
 class HFStandIns:
-    GELUActivation = stand_in(HF, "GELUActivation", lambda self, x: self.act(x),
-                              _init_act(F.gelu, "_gelu_python"))
+    GELUActivation = stand_in(
+        HF, "GELUActivation", lambda self, x: self.act(x), _init_act(F.gelu, "_gelu_python")
+    )
     GELUActivation._gelu_python = named("_gelu_python", lambda self, x: _gelu_erf(x))
     GELUTanh = stand_in(
-        HF, "GELUTanh", lambda self, x: self.act(x),
-        _init_act(functools.partial(F.gelu, approximate="tanh"), "_gelu_tanh_python"))
+        HF,
+        "GELUTanh",
+        lambda self, x: self.act(x),
+        _init_act(functools.partial(F.gelu, approximate="tanh"), "_gelu_tanh_python"),
+    )
     GELUTanh._gelu_tanh_python = named("_gelu_tanh_python", lambda self, x: _gelu_tanh_pow(x))
     NewGELUActivation = stand_in(HF, "NewGELUActivation", lambda self, x: _gelu_tanh_pow(x))
     FastGELUActivation = stand_in(
-        HF, "FastGELUActivation",
-        lambda self, x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))))
+        HF,
+        "FastGELUActivation",
+        lambda self, x: 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x))),
+    )
     AccurateGELUActivation = stand_in(
-        HF, "AccurateGELUActivation",
-        lambda self, x: 0.5 * x * (1 + torch.tanh(
-            self.precomputed_constant * (x + 0.044715 * torch.pow(x, 3)))),
-        lambda self: setattr(self, "precomputed_constant", math.sqrt(2 / math.pi)))
-    QuickGELUActivation = stand_in(HF, "QuickGELUActivation",
-                                   lambda self, x: x * torch.sigmoid(1.702 * x))
+        HF,
+        "AccurateGELUActivation",
+        lambda self, x: (
+            0.5 * x * (1 + torch.tanh(self.precomputed_constant * (x + 0.044715 * torch.pow(x, 3))))
+        ),
+        lambda self: setattr(self, "precomputed_constant", math.sqrt(2 / math.pi)),
+    )
+    QuickGELUActivation = stand_in(
+        HF, "QuickGELUActivation", lambda self, x: x * torch.sigmoid(1.702 * x)
+    )
     SiLUActivation = stand_in(HF, "SiLUActivation", lambda self, x: F.silu(x))
-    MishActivation = stand_in(HF, "MishActivation", lambda self, x: self.act(x),
-                              lambda self: setattr(self, "act", F.mish))
-    ReLUSquaredActivation = stand_in(HF, "ReLUSquaredActivation",
-                                     lambda self, x: torch.square(F.relu(x)))
+    MishActivation = stand_in(
+        HF, "MishActivation", lambda self, x: self.act(x), lambda self: setattr(self, "act", F.mish)
+    )
+    ReLUSquaredActivation = stand_in(
+        HF, "ReLUSquaredActivation", lambda self, x: torch.square(F.relu(x))
+    )
     ClippedGELUActivation = stand_in(
-        HF, "ClippedGELUActivation", lambda self, x: torch.clip(F.gelu(x), self.min, self.max),
-        _init_min_max)
+        HF,
+        "ClippedGELUActivation",
+        lambda self, x: torch.clip(F.gelu(x), self.min, self.max),
+        _init_min_max,
+    )
     LaplaceActivation = stand_in(
-        HF, "LaplaceActivation",
-        lambda self, x: 0.5 * (1.0 + torch.erf((x - 0.707107) / (0.282095 * math.sqrt(2.0)))))
-    SqrtSoftplusActivation = stand_in(HF, "SqrtSoftplusActivation",
-                                      lambda self, x: F.softplus(x).sqrt())
+        HF,
+        "LaplaceActivation",
+        lambda self, x: 0.5 * (1.0 + torch.erf((x - 0.707107) / (0.282095 * math.sqrt(2.0)))),
+    )
+    SqrtSoftplusActivation = stand_in(
+        HF, "SqrtSoftplusActivation", lambda self, x: F.softplus(x).sqrt()
+    )
     LinearActivation = stand_in(HF, "LinearActivation", lambda self, x: x)
     # A class added to transformers after convert's table was written.
     FutureActivation = stand_in(HF, "FutureActivation", lambda self, x: x * 2)
 
 
 class TimmStandIns:
-    Swish = stand_in(TIMM, "Swish", lambda self, x: x.mul_(x.sigmoid()) if self.inplace
-                     else x.mul(x.sigmoid()), _init_inplace)
-    Mish = stand_in(TIMM, "Mish", lambda self, x: x.mul(F.softplus(x).tanh()),
-                    lambda self, inplace=False: None)
-    Sigmoid = stand_in(TIMM, "Sigmoid", lambda self, x: x.sigmoid_() if self.inplace
-                       else x.sigmoid(), _init_inplace)
-    Tanh = stand_in(TIMM, "Tanh", lambda self, x: x.tanh_() if self.inplace else x.tanh(),
-                    _init_inplace)
-    HardSwish = stand_in(TIMM, "HardSwish", lambda self, x: (
-        x.mul_(F.relu6(x + 3.0).div_(6.0)) if self.inplace else x.mul(F.relu6(x + 3.0).div_(6.0))),
-        _init_inplace)
-    HardSigmoid = stand_in(TIMM, "HardSigmoid", lambda self, x: (
-        x.add_(3.0).clamp_(0.0, 6.0).div_(6.0) if self.inplace else F.relu6(x + 3.0) / 6.0),
-        _init_inplace)
-    HardMish = stand_in(TIMM, "HardMish", lambda self, x: 0.5 * x * (x + 2).clamp(min=0, max=2),
-                        _init_inplace)
+    Swish = stand_in(
+        TIMM,
+        "Swish",
+        lambda self, x: x.mul_(x.sigmoid()) if self.inplace else x.mul(x.sigmoid()),
+        _init_inplace,
+    )
+    Mish = stand_in(
+        TIMM, "Mish", lambda self, x: x.mul(F.softplus(x).tanh()), lambda self, inplace=False: None
+    )
+    Sigmoid = stand_in(
+        TIMM,
+        "Sigmoid",
+        lambda self, x: x.sigmoid_() if self.inplace else x.sigmoid(),
+        _init_inplace,
+    )
+    Tanh = stand_in(
+        TIMM, "Tanh", lambda self, x: x.tanh_() if self.inplace else x.tanh(), _init_inplace
+    )
+    HardSwish = stand_in(
+        TIMM,
+        "HardSwish",
+        lambda self, x: (
+            x.mul_(F.relu6(x + 3.0).div_(6.0))
+            if self.inplace
+            else x.mul(F.relu6(x + 3.0).div_(6.0))
+        ),
+        _init_inplace,
+    )
+    HardSigmoid = stand_in(
+        TIMM,
+        "HardSigmoid",
+        lambda self, x: (
+            x.add_(3.0).clamp_(0.0, 6.0).div_(6.0) if self.inplace else F.relu6(x + 3.0) / 6.0
+        ),
+        _init_inplace,
+    )
+    HardMish = stand_in(
+        TIMM, "HardMish", lambda self, x: 0.5 * x * (x + 2).clamp(min=0, max=2), _init_inplace
+    )
     PReLU = stand_in(
-        TIMM, "PReLU", lambda self, x: F.prelu(x, self.weight),
+        TIMM,
+        "PReLU",
+        lambda self, x: F.prelu(x, self.weight),
         lambda self, num_parameters=1, init=0.25, inplace=False: nn.PReLU.__init__(
-            self, num_parameters=num_parameters, init=init),
-        base=nn.PReLU)
+            self, num_parameters=num_parameters, init=init
+        ),
+        base=nn.PReLU,
+    )
     GELU = stand_in(TIMM, "GELU", lambda self, x: F.gelu(x), lambda self, inplace=False: None)
-    GELUTanh = stand_in(TIMM, "GELUTanh", lambda self, x: F.gelu(x, approximate="tanh"),
-                        lambda self, inplace=False: None)
-    QuickGELU = stand_in(TIMM, "QuickGELU", lambda self, x: x * torch.sigmoid(1.702 * x),
-                         lambda self, inplace=False: None)
-    SwishMe = stand_in("timm.layers.activations_me", "SwishMe",
-                       lambda self, x: x.mul(torch.sigmoid(x)))
-    HardSwishMe = stand_in("timm.layers.activations_me", "HardSwishMe",
-                           lambda self, x: x * (x + 3).clamp(min=0, max=6).div(6.0))
-    OldSwish = stand_in("timm.models.layers.activations", "Swish",  # before timm 0.9
-                        lambda self, x: x.mul(x.sigmoid()), _init_inplace)
+    GELUTanh = stand_in(
+        TIMM,
+        "GELUTanh",
+        lambda self, x: F.gelu(x, approximate="tanh"),
+        lambda self, inplace=False: None,
+    )
+    QuickGELU = stand_in(
+        TIMM,
+        "QuickGELU",
+        lambda self, x: x * torch.sigmoid(1.702 * x),
+        lambda self, inplace=False: None,
+    )
+    SwishMe = stand_in(
+        "timm.layers.activations_me", "SwishMe", lambda self, x: x.mul(torch.sigmoid(x))
+    )
+    HardSwishMe = stand_in(
+        "timm.layers.activations_me",
+        "HardSwishMe",
+        lambda self, x: x * (x + 3).clamp(min=0, max=6).div(6.0),
+    )
+    OldSwish = stand_in(
+        "timm.models.layers.activations",
+        "Swish",  # before timm 0.9
+        lambda self, x: x.mul(x.sigmoid()),
+        _init_inplace,
+    )
 
 
 # (make the module, the torch_act class expected, its configuration)
 MAPPED = [
     ("hf-gelu", lambda: HFStandIns.GELUActivation(), TN.GELU, {"approximate": "none"}),
-    ("hf-gelu-python", lambda: HFStandIns.GELUActivation(use_python=True), TN.GELU,
-     {"approximate": "none"}),
+    (
+        "hf-gelu-python",
+        lambda: HFStandIns.GELUActivation(use_python=True),
+        TN.GELU,
+        {"approximate": "none"},
+    ),
     ("hf-gelu-tanh", lambda: HFStandIns.GELUTanh(), TN.GELU, {"approximate": "tanh"}),
-    ("hf-gelu-tanh-python", lambda: HFStandIns.GELUTanh(use_python=True), TN.GELU,
-     {"approximate": "tanh"}),
+    (
+        "hf-gelu-tanh-python",
+        lambda: HFStandIns.GELUTanh(use_python=True),
+        TN.GELU,
+        {"approximate": "tanh"},
+    ),
     ("hf-new-gelu", lambda: HFStandIns.NewGELUActivation(), TN.GELU, {"approximate": "tanh"}),
     ("hf-fast-gelu", lambda: HFStandIns.FastGELUActivation(), TN.GELU, {"approximate": "tanh"}),
-    ("hf-accurate-gelu", lambda: HFStandIns.AccurateGELUActivation(), TN.GELU,
-     {"approximate": "tanh"}),
+    (
+        "hf-accurate-gelu",
+        lambda: HFStandIns.AccurateGELUActivation(),
+        TN.GELU,
+        {"approximate": "tanh"},
+    ),
     ("hf-quick-gelu", lambda: HFStandIns.QuickGELUActivation(), TN.QuickGELU, {}),
     ("hf-silu", lambda: HFStandIns.SiLUActivation(), TN.SiLU, {"inplace": False}),
     ("hf-mish", lambda: HFStandIns.MishActivation(), TN.Mish, {"inplace": False}),
@@ -448,13 +541,25 @@ MAPPED = [
     ("timm-mish", lambda: TimmStandIns.Mish(inplace=True), TN.Mish, {"inplace": False}),
     ("timm-sigmoid", lambda: TimmStandIns.Sigmoid(inplace=True), TN.Sigmoid, {}),
     ("timm-tanh", lambda: TimmStandIns.Tanh(), TN.Tanh, {}),
-    ("timm-hardswish", lambda: TimmStandIns.HardSwish(inplace=True), TN.Hardswish,
-     {"inplace": True}),
+    (
+        "timm-hardswish",
+        lambda: TimmStandIns.HardSwish(inplace=True),
+        TN.Hardswish,
+        {"inplace": True},
+    ),
     ("timm-hardsigmoid", lambda: TimmStandIns.HardSigmoid(), TN.Hardsigmoid, {"inplace": False}),
-    ("timm-hardsigmoid-inplace", lambda: TimmStandIns.HardSigmoid(inplace=True), TN.Hardsigmoid,
-     {"inplace": True}),
-    ("timm-prelu", lambda: TimmStandIns.PReLU(num_parameters=8, init=0.1), TN.PReLU,
-     {"num_parameters": 8, "init": 0.1}),
+    (
+        "timm-hardsigmoid-inplace",
+        lambda: TimmStandIns.HardSigmoid(inplace=True),
+        TN.Hardsigmoid,
+        {"inplace": True},
+    ),
+    (
+        "timm-prelu",
+        lambda: TimmStandIns.PReLU(num_parameters=8, init=0.1),
+        TN.PReLU,
+        {"num_parameters": 8, "init": 0.1},
+    ),
     ("timm-gelu", lambda: TimmStandIns.GELU(), TN.GELU, {"approximate": "none"}),
     ("timm-gelu-tanh", lambda: TimmStandIns.GELUTanh(), TN.GELU, {"approximate": "tanh"}),
     ("timm-quick-gelu", lambda: TimmStandIns.QuickGELU(), TN.QuickGELU, {}),
@@ -492,11 +597,17 @@ LEFT = [
     ("future", lambda: HFStandIns.FutureActivation(), "does not know"),
     ("hard-mish", lambda: TimmStandIns.HardMish(), "hard Mish"),
     ("gelu-act-other", lambda: _with_act(HFStandIns.GELUActivation(), torch.tanh), "its act"),
-    ("accurate-other", lambda: _with_attr(HFStandIns.AccurateGELUActivation(),
-                                          precomputed_constant=0.8), "precomputed_constant"),
+    (
+        "accurate-other",
+        lambda: _with_attr(HFStandIns.AccurateGELUActivation(), precomputed_constant=0.8),
+        "precomputed_constant",
+    ),
     ("relu-subclass", lambda: type("MyReLU", (nn.ReLU,), {})(), "subclass of torch.nn.ReLU"),
-    ("look-alike", lambda: stand_in("mymodels.layers", "GELU", lambda self, x: x)(),
-     "named like an activation"),
+    (
+        "look-alike",
+        lambda: stand_in("mymodels.layers", "GELU", lambda self, x: x)(),
+        "named like an activation",
+    ),
 ]
 
 
@@ -527,8 +638,12 @@ def test_classes_left_are_reported_and_strict_raises(make, reason):
 
 
 def test_modules_that_are_not_activations_are_neither_swapped_nor_left():
-    glu_block = stand_in("mymodels.layers", "GLU", lambda self, x: self.proj(x),
-                         lambda self: setattr(self, "proj", nn.Linear(8, 8)))()
+    glu_block = stand_in(
+        "mymodels.layers",
+        "GLU",
+        lambda self, x: self.proj(x),
+        lambda self: setattr(self, "proj", nn.Linear(8, 8)),
+    )()
     model = nn.Sequential(nn.Linear(6, 8), HFStandIns.LinearActivation(), glu_block, nn.Identity())
     model, report = torch_act.convert(model, report=True)
     assert report.swapped == {} and report.left == []
@@ -538,16 +653,27 @@ def test_modules_that_are_not_activations_are_neither_swapped_nor_left():
 def test_report_counts_and_paths_of_a_mixed_model():
     shared = HFStandIns.NewGELUActivation()
     model = nn.Sequential(
-        nn.Linear(6, 8), shared, nn.Sequential(nn.Linear(8, 8), shared, nn.ReLU()),
-        HFStandIns.ClippedGELUActivation(-10, 10), nn.ModuleDict({"act": TimmStandIns.GELUTanh()}),
+        nn.Linear(6, 8),
+        shared,
+        nn.Sequential(nn.Linear(8, 8), shared, nn.ReLU()),
+        HFStandIns.ClippedGELUActivation(-10, 10),
+        nn.ModuleDict({"act": TimmStandIns.GELUTanh()}),
     )
     model, report = torch_act.convert(model, report=True)
     # The shared module is one module: one swap, one shared replacement.
     assert report.swapped == {
-        "transformers.NewGELUActivation": 1, "torch.nn.ReLU": 1, "timm.GELUTanh": 1}
+        "transformers.NewGELUActivation": 1,
+        "torch.nn.ReLU": 1,
+        "timm.GELUTanh": 1,
+    }
     assert model[1] is model[2][1] and type(model[1]) is TN.GELU
-    assert report.left == [("3", "transformers.ClippedGELUActivation",
-                            "GELU clipped to [-10, 10]: torch_act has no clipped GELU")]
+    assert report.left == [
+        (
+            "3",
+            "transformers.ClippedGELUActivation",
+            "GELU clipped to [-10, 10]: torch_act has no clipped GELU",
+        )
+    ]
     assert str(report).startswith("swapped 3 (") and "left 1 (3 (" in str(report)
 
 
@@ -582,7 +708,8 @@ def test_convert_logs_a_one_line_summary(caplog):
     (record,) = [r for r in caplog.records if r.name.startswith("torch_act")]
     assert record.levelno == logging.INFO and "\n" not in record.getMessage()
     assert "swapped 1 (torch.nn.ReLU: 1); left 1 (1 (transformers.LaplaceActivation))" in (
-        record.getMessage())
+        record.getMessage()
+    )
 
 
 def test_convert_never_imports_transformers_or_timm():
@@ -595,6 +722,7 @@ def test_convert_never_imports_transformers_or_timm():
 
 
 # --- real transformers classes and models (tiny, randomly initialised, no downloads) ---
+
 
 def test_every_transformers_act2fn_entry():
     activations = pytest.importorskip("transformers.activations")
@@ -616,6 +744,7 @@ def test_every_transformers_act2fn_entry():
 
 # --- tiny transformers models ---
 
+
 def tiny_transformers_models():
     transformers = pytest.importorskip("transformers")
     tiny = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
@@ -626,24 +755,64 @@ def tiny_transformers_models():
         "decoder_input_ids": torch.tensor([[1, 5, 7]]),
     }
     return {
-        "bert": (transformers.BertModel, transformers.BertConfig(
-            vocab_size=50, max_position_embeddings=16, **tiny), ids),
-        "gpt2": (transformers.GPT2Model, transformers.GPT2Config(
-            vocab_size=50, n_positions=16, n_embd=16, n_layer=2, n_head=2, bos_token_id=0,
-            eos_token_id=0), ids),
-        "llama": (transformers.LlamaModel, transformers.LlamaConfig(
-            vocab_size=50, max_position_embeddings=16, num_key_value_heads=2, **tiny), ids),
-        "vit": (transformers.ViTModel, transformers.ViTConfig(
-            image_size=16, patch_size=4, num_channels=3, **tiny), image),
-        "whisper": (transformers.WhisperModel, transformers.WhisperConfig(
-            vocab_size=60, pad_token_id=0, bos_token_id=1, eos_token_id=2,
-            decoder_start_token_id=1, d_model=16, encoder_layers=1, decoder_layers=1,
-            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
-            decoder_ffn_dim=32, num_mel_bins=8, max_source_positions=8, max_target_positions=8),
-            whisper),
-        "convnext": (transformers.ConvNextModel, transformers.ConvNextConfig(
-            num_channels=3, hidden_sizes=[8, 16], depths=[1, 1], num_stages=2, image_size=16),
-            image),
+        "bert": (
+            transformers.BertModel,
+            transformers.BertConfig(vocab_size=50, max_position_embeddings=16, **tiny),
+            ids,
+        ),
+        "gpt2": (
+            transformers.GPT2Model,
+            transformers.GPT2Config(
+                vocab_size=50,
+                n_positions=16,
+                n_embd=16,
+                n_layer=2,
+                n_head=2,
+                bos_token_id=0,
+                eos_token_id=0,
+            ),
+            ids,
+        ),
+        "llama": (
+            transformers.LlamaModel,
+            transformers.LlamaConfig(
+                vocab_size=50, max_position_embeddings=16, num_key_value_heads=2, **tiny
+            ),
+            ids,
+        ),
+        "vit": (
+            transformers.ViTModel,
+            transformers.ViTConfig(image_size=16, patch_size=4, num_channels=3, **tiny),
+            image,
+        ),
+        "whisper": (
+            transformers.WhisperModel,
+            transformers.WhisperConfig(
+                vocab_size=60,
+                pad_token_id=0,
+                bos_token_id=1,
+                eos_token_id=2,
+                decoder_start_token_id=1,
+                d_model=16,
+                encoder_layers=1,
+                decoder_layers=1,
+                encoder_attention_heads=2,
+                decoder_attention_heads=2,
+                encoder_ffn_dim=32,
+                decoder_ffn_dim=32,
+                num_mel_bins=8,
+                max_source_positions=8,
+                max_target_positions=8,
+            ),
+            whisper,
+        ),
+        "convnext": (
+            transformers.ConvNextModel,
+            transformers.ConvNextConfig(
+                num_channels=3, hidden_sizes=[8, 16], depths=[1, 1], num_stages=2, image_size=16
+            ),
+            image,
+        ),
     }
 
 

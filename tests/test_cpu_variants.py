@@ -1,5 +1,6 @@
 """Every CPU kernel variant the machine can run passes the same numerical tests,
 and the library needs no symbol that torch does not export."""
+
 import ctypes
 import os
 import shutil
@@ -47,18 +48,34 @@ def test_variant_passes_numerical_tests(variant, tmp_path):
         # This process already runs the whole suite with this variant.
         assert torch_act.cpu_capability() == variant
         return
-    env = dict(os.environ, ATEN_CPU_CAPABILITY=variant.lower(),
-               TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"))
+    env = dict(
+        os.environ,
+        ATEN_CPU_CAPABILITY=variant.lower(),
+        TORCHINDUCTOR_CACHE_DIR=str(tmp_path / "inductor"),
+    )
     probe = subprocess.run(
         [sys.executable, "-c", "import torch_act; print(torch_act.cpu_capability())"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert probe.stdout.strip() == variant
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         os.path.join(HERE, "test_parity.py"), os.path.join(HERE, "test_gradcheck.py"),
-         os.path.join(HERE, "test_inplace.py")],
-        env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            os.path.join(HERE, "test_parity.py"),
+            os.path.join(HERE, "test_gradcheck.py"),
+            os.path.join(HERE, "test_inplace.py"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 

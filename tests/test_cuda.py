@@ -1,6 +1,7 @@
 """What only the GPU has: the vectorized path's edges, streams, other devices,
 CUDA graphs, and 64-bit indexing. The table-driven suites (parity, gradcheck,
 opcheck, compile, in-place) run on CUDA through their `device` parameter."""
+
 import copy
 import os
 import subprocess
@@ -12,8 +13,14 @@ import torch
 import torch_act.functional as TF
 import torch_act.nn as TN
 from cases import (
-    DEFAULT_CASES, DEFAULT_CASE_IDS, HAS_CUDA, TOLERANCE, expected_forward, fill_values,
-    forward_backward, make_module,
+    DEFAULT_CASES,
+    DEFAULT_CASE_IDS,
+    HAS_CUDA,
+    TOLERANCE,
+    expected_forward,
+    fill_values,
+    forward_backward,
+    make_module,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_CUDA, reason="needs a GPU and torch_act's CUDA kernels")
@@ -37,8 +44,11 @@ def test_vector_path_edges(length, offset, dtype):
         if case.act.name == "glu" and length % 2:
             continue
         torch.testing.assert_close(
-            case.call(case.ours, x, *tensors), expected_forward(case, x, *tensors),
-            equal_nan=True, **TOLERANCE[dtype], msg=lambda m: f"{case.id}: {m}",
+            case.call(case.ours, x, *tensors),
+            expected_forward(case, x, *tensors),
+            equal_nan=True,
+            **TOLERANCE[dtype],
+            msg=lambda m: f"{case.id}: {m}",
         )
 
 
@@ -137,7 +147,9 @@ def run_with_grid(grid, tmp_path):
     results = tmp_path / f"{grid}.pt"
     child = subprocess.run(
         [sys.executable, "-c", GRID_CHILD, str(tmp_path / "x.pt"), str(results)],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     return child, results
 

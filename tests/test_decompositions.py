@@ -7,6 +7,7 @@ formulas cannot drift from the functors. Compiled models fuse our ops (no
 torch_act call left in the generated code) and still run our backward: the
 backward graph is lowered through <name>_backward's decomposition.
 """
+
 from __future__ import annotations
 
 import copy
@@ -62,7 +63,8 @@ def op_calls(case, dtype):
 
 def test_every_op_has_a_decomposition():
     registered = {
-        name for name in torch._C._dispatch_get_all_op_names()
+        name
+        for name in torch._C._dispatch_get_all_op_names()
         if name.startswith("torch_act::") and not name.startswith("torch_act::_")
     }
     assert {op.name() for op in DECOMPOSITIONS} == registered
@@ -102,7 +104,9 @@ def model_for(case, inplace=False):
     act = make_module(case, FEATURES)
     if inplace:
         act.inplace = True
-    return nn.Sequential(nn.Linear(6, FEATURES), nn.BatchNorm1d(FEATURES), act, nn.Linear(FEATURES, 4))
+    return nn.Sequential(
+        nn.Linear(6, FEATURES), nn.BatchNorm1d(FEATURES), act, nn.Linear(FEATURES, 4)
+    )
 
 
 def compiled_code(model, x):
@@ -153,8 +157,7 @@ def test_compiled_model_fuses_our_ops_and_runs_our_backward(case, monkeypatch):
     assert_same(result, forward_backward(model, x))
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in DEFAULT_CASES if c.act.inplace], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in DEFAULT_CASES if c.act.inplace], ids=lambda c: c.id)
 def test_compiled_inplace_call_fuses_too(case):
     model = model_for(case, inplace=True)
     x = torch.randn(4, 6) * 3

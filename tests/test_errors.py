@@ -1,5 +1,6 @@
 """Bad input gets a clear error naming the op; nothing crashes. Arguments
 torch refuses we refuse too, with torch's exception type; what torch takes we take."""
+
 import math
 
 import pytest
@@ -22,6 +23,7 @@ def numpy_scalars(*types_and_values) -> list:
     """NumPy scalars, e.g. numpy_scalars(("float32", 0.25)); none without NumPy."""
     return [getattr(np, name)(value) for name, value in types_and_values] if np else []
 
+
 BAD_DTYPES = [torch.int64, torch.int32, torch.uint8, torch.bool, torch.complex64]
 
 
@@ -36,7 +38,9 @@ def test_bad_dtype(case, dtype):
 
 def op_name_pattern(case) -> str:
     # RReLU in eval mode runs leaky_relu, whose name the error carries.
-    return f"torch_act.(leaky_relu|{case.act.name})" if case.act.op else f"torch_act.{case.act.name}"
+    return (
+        f"torch_act.(leaky_relu|{case.act.name})" if case.act.op else f"torch_act.{case.act.name}"
+    )
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.act.inplace], ids=lambda c: c.id)
@@ -58,14 +62,20 @@ def test_backward_op_checks_its_inputs(case):
 
 
 def test_prelu_weight_of_wrong_size():
-    with pytest.raises(RuntimeError, match="torch_act.prelu: weight has 4 elements, but the input has 3 channels"):
+    with pytest.raises(
+        RuntimeError, match="torch_act.prelu: weight has 4 elements, but the input has 3 channels"
+    ):
         TF.prelu(torch.randn(2, 3, 5), torch.rand(4))
 
 
 def test_prelu_weight_of_wrong_rank_dtype_device():
-    with pytest.raises(RuntimeError, match="torch_act.prelu: expected weight to be a scalar or 1-D"):
+    with pytest.raises(
+        RuntimeError, match="torch_act.prelu: expected weight to be a scalar or 1-D"
+    ):
         TF.prelu(torch.randn(2, 3), torch.rand(3, 1))
-    with pytest.raises(RuntimeError, match="torch_act.prelu: expected weight to have the input's dtype"):
+    with pytest.raises(
+        RuntimeError, match="torch_act.prelu: expected weight to have the input's dtype"
+    ):
         TF.prelu(torch.randn(2, 3), torch.rand(3, dtype=torch.float64))
     with pytest.raises(RuntimeError, match="torch_act.prelu: a 0-dim input takes a single weight"):
         TF.prelu(torch.tensor(1.0), torch.rand(3))
@@ -81,7 +91,9 @@ def test_prelu_weight_errors_under_fake_tensors():
 
 
 def test_swish_beta_is_one_value_or_one_per_channel():
-    with pytest.raises(RuntimeError, match="torch_act.swish: beta has 2 elements, but the input has 1 channels"):
+    with pytest.raises(
+        RuntimeError, match="torch_act.swish: beta has 2 elements, but the input has 1 channels"
+    ):
         TF.swish(torch.randn(3), torch.tensor([1.0, 2.0]))
     with pytest.raises(RuntimeError, match="torch_act.swish: expected beta to be a scalar or 1-D"):
         TF.swish(torch.randn(2, 3), torch.ones(3, 1))
@@ -90,7 +102,9 @@ def test_swish_beta_is_one_value_or_one_per_channel():
 
 
 def test_gelu_unknown_approximate():
-    with pytest.raises(RuntimeError, match="torch_act.gelu: approximate must be 'none' or 'tanh', got 'fast'"):
+    with pytest.raises(
+        RuntimeError, match="torch_act.gelu: approximate must be 'none' or 'tanh', got 'fast'"
+    ):
         TF.gelu(torch.randn(3), approximate="fast")
 
 
@@ -179,7 +193,8 @@ def test_argument_of_a_type_torch_refuses_is_a_type_error(act, name, value):
 
 ACCEPTED_VALUES = {
     "Number": [
-        torch.tensor(0.25), torch.tensor(0.25).double(),
+        torch.tensor(0.25),
+        torch.tensor(0.25).double(),
         *numpy_scalars(("float32", 0.25), ("float64", 0.25)),
     ],
     "int": [torch.tensor(0), *numpy_scalars(("int64", 0), ("int32", 0))],
@@ -219,7 +234,9 @@ def test_input_that_is_not_a_tensor_is_a_type_error(act):
 def test_complex_hyper_parameter_is_refused_by_value_as_torch():
     x = torch.randn(3)
     for value in (1j, torch.tensor(1j), *numpy_scalars(("complex128", 1j))):
-        with pytest.raises(RuntimeError, match="torch_act.leaky_relu: negative_slope must be a real"):
+        with pytest.raises(
+            RuntimeError, match="torch_act.leaky_relu: negative_slope must be a real"
+        ):
             TF.leaky_relu(x, value)
         with pytest.raises(RuntimeError):
             torch.nn.functional.leaky_relu(x, value)
@@ -287,7 +304,9 @@ def test_module_constructors_refuse_what_torch_refuses(act):
 # (lower, upper) that torch.nn.functional.rrelu refuses in both modes.
 BAD_RRELU_BOUNDS = {
     "lower_above_upper": (
-        0.5, 0.1, r"the lower bound \(0.5\) must be less than or equal to the upper bound \(0.1\)"
+        0.5,
+        0.1,
+        r"the lower bound \(0.5\) must be less than or equal to the upper bound \(0.1\)",
     ),
     "negative_out_of_order": (-0.1, -0.5, r"the lower bound \(-0.1\) must be less than or equal"),
     "lower_nan": (math.nan, 0.3, "lower bound must be finite, got nan"),
@@ -352,7 +371,8 @@ def test_elu_negative_alpha_gradient_in_place_is_refused_not_wrong():
         torch.nn.functional.elu(x * 1.0, alpha=-0.5, inplace=True).sum().backward()
     with torch.no_grad():  # the forward alone is fine
         torch.testing.assert_close(
-            TF.elu(x.clone(), alpha=-0.5, inplace=True), torch.nn.functional.elu(x, alpha=-0.5))
+            TF.elu(x.clone(), alpha=-0.5, inplace=True), torch.nn.functional.elu(x, alpha=-0.5)
+        )
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

@@ -6,6 +6,7 @@ gradgradcheck (with forward AD and batched gradients), opcheck, its Inductor
 decomposition, vmap, autocast and torch.compile; the split form and the
 composite fallback of the functional API; the modules.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -20,6 +21,7 @@ from torch_act._spec import BY_NAME, GATED_UNITS
 from cases import DEVICES, FLOAT_DTYPES, REDUCED, TOLERANCE, fill_values
 
 ops = torch.ops.torch_act
+
 
 # (activation, hyper-parameters) per fused op, discovered from the registered ops.
 def _configs(kind: str) -> list[tuple[str, dict]]:
@@ -126,8 +128,11 @@ def test_bias_gradient_sums_every_row(device, shape, layout, dtype):
     grad_x, grad_bias = torch.autograd.grad(TF.bias_act(x, bias, "gelu"), (x, bias), g)
     x64, b64 = (t.detach().double().requires_grad_() for t in (x, bias))
     ref_x, ref_bias = torch.autograd.grad(F.gelu(x64 + b64), (x64, b64), g.double())
-    tol = {torch.float64: dict(rtol=1e-12, atol=1e-12), torch.float32: dict(rtol=1e-5, atol=1e-4),
-           torch.bfloat16: dict(rtol=8e-3, atol=1e-2)}[dtype]
+    tol = {
+        torch.float64: dict(rtol=1e-12, atol=1e-12),
+        torch.float32: dict(rtol=1e-5, atol=1e-4),
+        torch.bfloat16: dict(rtol=8e-3, atol=1e-2),
+    }[dtype]
     torch.testing.assert_close(grad_x, ref_x.to(dtype), **tol)
     if dtype == torch.bfloat16 and layout == "strided":
         # The general loops sum the gradient rounded to bfloat16, as torch's
@@ -143,8 +148,11 @@ def test_gated_nonfinite_like_composite(config):
     gate = fill_values(7 * 11, special=True, seed=4).reshape(7, 11)
     up = fill_values(7 * 11, special=True, seed=5).reshape(7, 11)
     torch.testing.assert_close(
-        TF.glu_act(gate, up, name, **kw), reference(name)(gate, **kw) * up, equal_nan=True,
-        rtol=1e-5, atol=1e-5,
+        TF.glu_act(gate, up, name, **kw),
+        reference(name)(gate, **kw) * up,
+        equal_nan=True,
+        rtol=1e-5,
+        atol=1e-5,
     )
 
 
@@ -322,10 +330,14 @@ def test_inplace_grad_never_gives_a_silent_wrong_answer():
     x64 = torch.randn(4, 8, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda t: TF.swiglu(t * 1, inplace_grad=True), (x64,))
     assert torch.autograd.gradgradcheck(
-        lambda a, b: TF.swiglu(a * 1, b * 1, inplace_grad=True), (x64, x64.detach().clone().requires_grad_())
+        lambda a, b: TF.swiglu(a * 1, b * 1, inplace_grad=True),
+        (x64, x64.detach().clone().requires_grad_()),
     )
     # Leaves (parameters, the caller's data) are never overwritten.
-    leaf_gate, leaf_up = torch.randn(3, 4, requires_grad=True), torch.randn(3, 4, requires_grad=True)
+    leaf_gate, leaf_up = (
+        torch.randn(3, 4, requires_grad=True),
+        torch.randn(3, 4, requires_grad=True),
+    )
     kept = leaf_gate.detach().clone(), leaf_up.detach().clone()
     TF.swiglu(leaf_gate, leaf_up, inplace_grad=True).sum().backward()
     assert torch.equal(leaf_gate.detach(), kept[0]) and torch.equal(leaf_up.detach(), kept[1])
@@ -354,7 +366,9 @@ def test_split_form_is_gate_first():
     torch.testing.assert_close(TF.glu_act(x, activation="gelu"), F.gelu(gate) * up)
     # dim: halves along dim 0; F.glu gates with the second half instead.
     y = torch.randn(6, 4)
-    torch.testing.assert_close(TF.glu_act(y, activation="sigmoid", dim=0), torch.sigmoid(y[:3]) * y[3:])
+    torch.testing.assert_close(
+        TF.glu_act(y, activation="sigmoid", dim=0), torch.sigmoid(y[:3]) * y[3:]
+    )
     torch.testing.assert_close(F.glu(y, 0), TF.glu_act(y.roll(3, 0), activation="sigmoid", dim=0))
 
 
@@ -397,7 +411,9 @@ def test_bad_inputs_raise_clear_errors():
         TF.bias_act(torch.randn(2, 4), torch.randn(2, 4))
 
 
-@pytest.mark.parametrize("activation,kw", [("hardtanh", {"min_val": -0.5}), ("celu", {}), ("prelu", None)])
+@pytest.mark.parametrize(
+    "activation,kw", [("hardtanh", {"min_val": -0.5}), ("celu", {}), ("prelu", None)]
+)
 def test_activations_without_a_fused_op_compose(activation, kw):
     gate = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
     up = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
@@ -407,7 +423,9 @@ def test_activations_without_a_fused_op_compose(activation, kw):
     torch.testing.assert_close(TF.glu_act(gate, up, activation, **kw), expected)
     x = gate[:, :4]
     bias = up[0, :4]
-    torch.testing.assert_close(TF.bias_act(x, bias, activation, **kw), getattr(F, activation)(x + bias, **kw))
+    torch.testing.assert_close(
+        TF.bias_act(x, bias, activation, **kw), getattr(F, activation)(x + bias, **kw)
+    )
 
 
 @pytest.mark.parametrize("layout", ["transposed", "sliced", "channels_last"])
@@ -448,8 +466,12 @@ def test_vmap_gated_and_bias():
     torch.testing.assert_close(vmap(lambda a, b: TF.bias_act(a, b, "gelu"))(x, bias), expected)
     # An unbatched bias: its per-sample gradient still differs per sample.
     shared = torch.randn(4)
-    per_sample = vmap(grad(lambda b, a: TF.bias_act(a, b, "silu").sum()), in_dims=(None, 0))(shared, x)
-    loop = torch.stack([torch.func.grad(lambda b: TF.bias_act(x[i], b, "silu").sum())(shared) for i in range(5)])
+    per_sample = vmap(grad(lambda b, a: TF.bias_act(a, b, "silu").sum()), in_dims=(None, 0))(
+        shared, x
+    )
+    loop = torch.stack(
+        [torch.func.grad(lambda b: TF.bias_act(x[i], b, "silu").sum())(shared) for i in range(5)]
+    )
     torch.testing.assert_close(per_sample, loop)
 
 

@@ -1,5 +1,6 @@
 """GatedMLP against transformers' LlamaMLP (outputs, gradients, training),
 convert(gated_mlp=True), and torch_act.memory's measurements of both."""
+
 from __future__ import annotations
 
 import copy
@@ -19,7 +20,10 @@ from transformers.models.llama.modeling_llama import LlamaMLP  # noqa: E402
 def llama_mlp(d_model=32, d_hidden=88, act="silu", dtype=torch.float32, seed=0):
     torch.manual_seed(seed)
     config = LlamaConfig(
-        hidden_size=d_model, intermediate_size=d_hidden, hidden_act=act, num_attention_heads=4,
+        hidden_size=d_model,
+        intermediate_size=d_hidden,
+        hidden_act=act,
+        num_attention_heads=4,
         num_key_value_heads=4,
     )
     return LlamaMLP(config).to(dtype)
@@ -79,8 +83,13 @@ def test_convert_fuses_llama_mlps():
     from transformers import LlamaForCausalLM
 
     config = LlamaConfig(
-        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32,
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=32,
     )
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).eval()
@@ -88,9 +97,12 @@ def test_convert_fuses_llama_mlps():
     expected = model(ids).logits
     converted, report = torch_act.convert(copy.deepcopy(model), report=True, gated_mlp=True)
     fused = [m for m in converted.modules() if isinstance(m, torch_act.nn.GatedMLP)]
-    assert len(fused) == 2 and report.swapped.get("transformers LlamaMLP", 0) + sum(
-        n for label, n in report.swapped.items() if "LlamaMLP" in label
-    ) >= 2
+    assert (
+        len(fused) == 2
+        and report.swapped.get("transformers LlamaMLP", 0)
+        + sum(n for label, n in report.swapped.items() if "LlamaMLP" in label)
+        >= 2
+    )
     torch.testing.assert_close(converted(ids).logits, expected, rtol=1e-4, atol=1e-4)
     # Off by default: the state_dict keys stay those of the checkpoint.
     plain = torch_act.convert(copy.deepcopy(model))

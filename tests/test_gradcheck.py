@@ -1,4 +1,5 @@
 """gradcheck and gradgradcheck in float64 for every case, learnable tensors included."""
+
 import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck

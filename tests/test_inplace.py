@@ -1,14 +1,14 @@
 """In-place variants (inplace=True where torch.nn offers it)."""
+
 import pytest
 import torch
-import torch.nn.functional as F
 
 from cases import DEVICES, INPLACE_CASES, LAYOUTS, TOLERANCE, make_input
 
 IDS = [c.id for c in INPLACE_CASES]
 
 
-@pytest.mark.parametrize("layout", [l for l in LAYOUTS if l != "expanded"])
+@pytest.mark.parametrize("layout", [layout for layout in LAYOUTS if layout != "expanded"])
 @pytest.mark.parametrize("case", INPLACE_CASES, ids=IDS)
 @pytest.mark.parametrize("device", DEVICES)
 def test_inplace_equals_out_of_place(device, case, layout):
@@ -110,9 +110,13 @@ def test_inplace_on_inference_tensor(case):
     no version counter) and updated inside it."""
     with torch.inference_mode():
         x = make_input("contiguous", torch.float32)
-    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+    with pytest.raises(
+        RuntimeError, match="Inplace update to inference tensor outside InferenceMode"
+    ):
         case.ours(x, **case.kwargs, inplace=True)
-    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+    with pytest.raises(
+        RuntimeError, match="Inplace update to inference tensor outside InferenceMode"
+    ):
         case.reference(x, **case.kwargs, inplace=True)  # torch refuses it the same way
     with torch.inference_mode():
         expected = case.call(case.ours, x)

@@ -1,5 +1,6 @@
 """torch_act.nn modules are drop-ins for torch.nn's: names, signatures, defaults,
 reprs, state_dict keys and outputs."""
+
 import copy
 import inspect
 import pickle
@@ -23,7 +24,8 @@ def init_parameters(cls):
     """Named constructor arguments with defaults (torch.nn.Sigmoid's bare
     ``*args, **kwargs`` from nn.Module accept none)."""
     return {
-        name: p.default for name, p in inspect.signature(cls).parameters.items()
+        name: p.default
+        for name, p in inspect.signature(cls).parameters.items()
         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and name not in DEPRECATED_TORCH_ARGS
     }
 
@@ -36,7 +38,8 @@ def test_same_constructor_arguments_and_defaults(act):
 
 TWIN_CASES = [
     (case, inplace)
-    for case in CASES if case.act.torch_module is not None
+    for case in CASES
+    if case.act.torch_module is not None
     for inplace in ((False, True) if case.act.inplace else (False,))
 ]
 

@@ -1,6 +1,7 @@
 """torch.library.opcheck on every registered op: schema, autograd registration,
 fake tensors (Meta kernels: same sizes, strides and dtype as the real kernel)
 and AOT dispatch, on contiguous and permuted samples."""
+
 import pytest
 import torch
 from torch.library import opcheck
@@ -43,12 +44,16 @@ def op_samples(case, permuted, requires_grad, device="cpu"):
             y_saved = y.requires_grad_(requires_grad)
             out += [
                 (getattr(ops, f"{name}_result_backward").default, (g, y_saved), kw),
-                (getattr(ops, f"{name}_result_double_backward").default,
-                 (gg, g.detach(), y.detach()), kw),
+                (
+                    getattr(ops, f"{name}_result_double_backward").default,
+                    (gg, g.detach(), y.detach()),
+                    kw,
+                ),
             ]
         return out
     g = sample(permuted, requires_grad, 1, device)
     gg = sample(permuted, False, 2, device)
+
     def tensor_overload(op_name):  # swish.Tensor beside swish(float); prelu.default
         packet = getattr(ops, op_name)
         return packet.Tensor if "Tensor" in packet.overloads() else packet.default
@@ -61,7 +66,11 @@ def op_samples(case, permuted, requires_grad, device="cpu"):
     return [
         (tensor_overload(name), (x, p), {}),
         (tensor_overload(f"{name}_backward"), (g, x, p), {}),
-        (tensor_overload(f"{name}_double_backward"), (gg, ggp, g.detach(), x.detach(), p.detach()), {}),
+        (
+            tensor_overload(f"{name}_double_backward"),
+            (gg, ggp, g.detach(), x.detach(), p.detach()),
+            {},
+        ),
     ]
 
 
@@ -78,9 +87,12 @@ def test_every_registered_op_is_checked():
     """Every activation op in the torch_act namespace is covered by the samples
     above (underscore ops such as _cpu_capability are helpers, not activations)."""
     covered = {op.name() for case in CASES for op, _, _ in op_samples(case, False, False)}
-    covered |= {op.name() for kind, (name, kw) in GATED_AND_BIAS for op, _ in _op_args(kind, name, kw)[0]}
+    covered |= {
+        op.name() for kind, (name, kw) in GATED_AND_BIAS for op, _ in _op_args(kind, name, kw)[0]
+    }
     registered = {
-        name for name in torch._C._dispatch_get_all_op_names()
+        name
+        for name in torch._C._dispatch_get_all_op_names()
         if name.startswith("torch_act::") and not name.startswith("torch_act::_")
     }
     assert covered == registered

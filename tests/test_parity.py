@@ -1,11 +1,19 @@
 """Forward and gradient parity with torch.nn.functional for every op x dtype x layout."""
+
 import pytest
 import torch
 import torch_act.functional as TF
 from torch_act._spec import BY_NAME
 
 from cases import (
-    CASES, CASE_IDS, DEVICES, FLOAT_DTYPES, LAYOUTS, REDUCED, TOLERANCE, expected_forward,
+    CASES,
+    CASE_IDS,
+    DEVICES,
+    FLOAT_DTYPES,
+    LAYOUTS,
+    REDUCED,
+    TOLERANCE,
+    expected_forward,
     make_input,
 )
 
@@ -100,8 +108,10 @@ def test_large_parallel(device, case, dtype):
     if raises_like_torch(case, x, *tensors):
         return
     torch.testing.assert_close(
-        case.call(case.ours, x, *tensors), expected_forward(case, x, *tensors),
-        equal_nan=True, **TOLERANCE[dtype],
+        case.call(case.ours, x, *tensors),
+        expected_forward(case, x, *tensors),
+        equal_nan=True,
+        **TOLERANCE[dtype],
     )
 
 
@@ -113,10 +123,21 @@ def test_large_parallel(device, case, dtype):
 # or more by a block per chunk of one channel, wider rows of shorter runs by
 # a block per span of each row.
 PARAM_LAYOUTS = [
-    ((64, 1), False), ((64, 3), False), ((32, 8), False), ((16, 17), False), ((8, 33), False),
-    ((4, 5, 1, 1), False), ((4, 3, 7, 7), False), ((4, 3, 7, 7), True),
-    ((4, 3, 64, 64), False), ((2, 300, 40), False), ((3, 2, 20001), False),
-    ((4, 16, 16, 16), True), ((512, 300), False), ((2, 260, 3, 5), True), ((6, 100, 3), False),
+    ((64, 1), False),
+    ((64, 3), False),
+    ((32, 8), False),
+    ((16, 17), False),
+    ((8, 33), False),
+    ((4, 5, 1, 1), False),
+    ((4, 3, 7, 7), False),
+    ((4, 3, 7, 7), True),
+    ((4, 3, 64, 64), False),
+    ((2, 300, 40), False),
+    ((3, 2, 20001), False),
+    ((4, 16, 16, 16), True),
+    ((512, 300), False),
+    ((2, 260, 3, 5), True),
+    ((6, 100, 3), False),
 ]
 
 
@@ -151,7 +172,8 @@ def test_param_gradient_layouts(device, kind, layout, dtype):
     out = ours(x, param)
     assert out.stride() == x.stride()
     torch.testing.assert_close(
-        out.double(), reference(x.double(), param.double()), **TOLERANCE[dtype])
+        out.double(), reference(x.double(), param.double()), **TOLERANCE[dtype]
+    )
     got_x, got_param = grads(ours, x, param, grad_out)
     want_x, want_param = grads(reference, x.double(), param.double(), grad_out.double())
     assert got_x.stride() == x.stride()
@@ -178,8 +200,20 @@ def test_reduced_rounding_is_torch_bit_for_bit(dtype):
     x = bits.to(torch.int16).view(dtype)
     tiny = torch.finfo(dtype).smallest_normal
     edges = torch.tensor(
-        [tiny, -tiny, 2 * tiny, 1.5 * tiny, float("nan"), -float("nan"), float("inf"),
-         -float("inf"), 0.0, -0.0, torch.finfo(dtype).max, -torch.finfo(dtype).max],
+        [
+            tiny,
+            -tiny,
+            2 * tiny,
+            1.5 * tiny,
+            float("nan"),
+            -float("nan"),
+            float("inf"),
+            -float("inf"),
+            0.0,
+            -0.0,
+            torch.finfo(dtype).max,
+            -torch.finfo(dtype).max,
+        ],
         dtype=dtype,
     )
     # The edges repeated within whole vectors and alone within normal ones.

@@ -1,6 +1,7 @@
 """torch_act.patch routes torch's activation functions (F.gelu(x), torch.sigmoid(x),
 x.relu()) to torch_act's ops, eagerly and under torch.compile, with the same
 outputs and gradients; calls torch_act cannot take go to torch untouched."""
+
 import copy
 import threading
 
@@ -76,12 +77,41 @@ def test_every_routed_function_matches_torch(func, route):
 
 def test_the_brief_functions_are_all_routed():
     labels = set(torch_act.routed_functions())
-    for name in ("relu", "gelu", "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus",
-                 "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softsign",
-                 "tanhshrink", "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu"):
+    for name in (
+        "relu",
+        "gelu",
+        "silu",
+        "mish",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "celu",
+        "softplus",
+        "hardswish",
+        "hardsigmoid",
+        "hardtanh",
+        "relu6",
+        "logsigmoid",
+        "softsign",
+        "tanhshrink",
+        "softshrink",
+        "hardshrink",
+        "threshold",
+        "glu",
+        "prelu",
+        "rrelu",
+    ):
         assert f"F.{name}" in labels
-    for name in ("relu_", "elu_", "leaky_relu_", "hardtanh_", "celu_", "selu_", "threshold_",
-                 "rrelu_"):
+    for name in (
+        "relu_",
+        "elu_",
+        "leaky_relu_",
+        "hardtanh_",
+        "celu_",
+        "selu_",
+        "threshold_",
+        "rrelu_",
+    ):
         assert f"F.{name}" in labels or f"torch.{name}" in labels
     for name in ("sigmoid", "tanh", "relu"):
         assert {f"torch.{name}", f"Tensor.{name}"} <= labels
@@ -120,8 +150,9 @@ PASS_THROUGH = [
 ]
 
 
-@pytest.mark.parametrize("label,call", PASS_THROUGH, ids=[f"{i}-{p[0]}" for i, p in
-                                                          enumerate(PASS_THROUGH)])
+@pytest.mark.parametrize(
+    "label,call", PASS_THROUGH, ids=[f"{i}-{p[0]}" for i, p in enumerate(PASS_THROUGH)]
+)
 def test_unsupported_arguments_go_to_torch_untouched(label, call):
     torch.manual_seed(0)
     expected = call()
@@ -129,8 +160,10 @@ def test_unsupported_arguments_go_to_torch_untouched(label, call):
     with torch_act.patch() as patch:
         got = call()
     assert type(got) is type(expected)
-    torch.testing.assert_close(got.to_dense() if got.is_sparse else got,
-                               expected.to_dense() if expected.is_sparse else expected)
+    torch.testing.assert_close(
+        got.to_dense() if got.is_sparse else got,
+        expected.to_dense() if expected.is_sparse else expected,
+    )
     assert patch.passed == {label: 1} and not patch.routed
 
 
@@ -183,8 +216,14 @@ def test_model_forward_routes_and_matches():
         got = forward_backward(lambda x, w: model(x), x, torch.zeros(1))
     for a, b in zip(got[:2], expected[:2]):
         torch.testing.assert_close(a, b)
-    assert patch.routed == {"F.gelu": 1, "F.silu": 1, "torch.sigmoid": 1, "Tensor.tanh": 1,
-                            "F.leaky_relu": 1, "Tensor.relu": 1}
+    assert patch.routed == {
+        "F.gelu": 1,
+        "F.silu": 1,
+        "torch.sigmoid": 1,
+        "Tensor.tanh": 1,
+        "F.leaky_relu": 1,
+        "Tensor.relu": 1,
+    }
 
 
 def test_nested_patches_and_state_restored():
@@ -253,6 +292,7 @@ def test_switch_is_per_thread():
 
 # --- torch.compile (few tests: compiling is slow) ---
 
+
 def test_dynamo_graph_calls_torch_acts_ops():
     """One graph over every public form. Dynamo offers modes only what torch
     lists as overridable: the functions below stay torch's in the graph (as
@@ -265,9 +305,20 @@ def test_dynamo_graph_calls_torch_acts_ops():
         return gm.forward
 
     public = [(func, r) for func, r in ROUTES if not r.label.startswith("torch._C")]
-    not_offered = {"F.hardswish", "F.hardsigmoid", "F.sigmoid", "F.tanh", "F.relu_",
-                   "F.elu_", "F.leaky_relu_", "F.hardtanh_", "F.celu_", "F.selu_",
-                   "F.threshold_", "F.rrelu_"}
+    not_offered = {
+        "F.hardswish",
+        "F.hardsigmoid",
+        "F.sigmoid",
+        "F.tanh",
+        "F.relu_",
+        "F.elu_",
+        "F.leaky_relu_",
+        "F.hardtanh_",
+        "F.celu_",
+        "F.selu_",
+        "F.threshold_",
+        "F.rrelu_",
+    }
     assert not_offered <= {r.label for _, r in public}
     x = sample_input(BY_NAME["relu"], (2, 4, 6)).float()
     weight = torch.full((1,), 0.25)
@@ -310,8 +361,14 @@ def test_compiled_model_matches_eager_and_is_not_recompiled_per_patch():
         got = forward_backward(lambda x, w: compiled(x), x, torch.zeros(1))
     for a, b in zip(got[:2], expected[:2]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    assert patch.routed == {"F.gelu": 1, "F.silu": 1, "torch.sigmoid": 1, "F.mish": 1,
-                            "Tensor.relu": 1, "F.leaky_relu": 1}
+    assert patch.routed == {
+        "F.gelu": 1,
+        "F.silu": 1,
+        "torch.sigmoid": 1,
+        "F.mish": 1,
+        "Tensor.relu": 1,
+        "F.leaky_relu": 1,
+    }
     # Another patch reuses the compiled graph (which counts only when traced).
     with torch._dynamo.config.patch(error_on_recompile=True), torch_act.patch() as again:
         again_got = forward_backward(lambda x, w: compiled(x), x, torch.zeros(1))
@@ -320,6 +377,7 @@ def test_compiled_model_matches_eager_and_is_not_recompiled_per_patch():
 
 
 # --- a real model calling functional activations in forward (Whisper) ---
+
 
 def test_whisper_functional_gelu_is_routed():
     from test_convert import build_tiny

@@ -1,6 +1,7 @@
 """RReLU in training mode: random slopes, tested by their statistics and by the
 gradient agreeing with the slopes drawn. (Eval mode is in the table-driven
 parity tests: it equals torch's.)"""
+
 import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
@@ -17,7 +18,7 @@ def test_slopes_are_uniform_in_range():
     slopes = -TF.rrelu(x, 0.1, 0.3, training=True)
     assert slopes.min() >= 0.1 and slopes.max() <= 0.3
     assert abs(slopes.mean().item() - 0.2) < 2e-3
-    assert abs(slopes.std().item() - 0.2 / 12 ** 0.5) < 2e-3  # U(a, b): (b - a) / sqrt(12)
+    assert abs(slopes.std().item() - 0.2 / 12**0.5) < 2e-3  # U(a, b): (b - a) / sqrt(12)
     assert torch.unique(slopes).numel() > 1000  # one slope per element
 
 

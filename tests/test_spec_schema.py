@@ -2,6 +2,7 @@
 same: parameter names, order, defaults, keyword-only markers, and which ops
 have an in-place variant. Each is written once on its side; this test fails
 when the two drift apart."""
+
 import pytest
 import torch
 
@@ -19,14 +20,14 @@ SCHEMA_ROWS = [a for a in ACTIVATIONS if a.op is None and a.learnable is None]
 def schema_params(name):
     """(name, default or None, keyword-only) of the op's arguments after self."""
     args = getattr(ops, name).default._schema.arguments[1:]
-    return [(a.name, a.default_value if a.has_default_value() else None, a.kwarg_only) for a in args]
+    return [
+        (a.name, a.default_value if a.has_default_value() else None, a.kwarg_only) for a in args
+    ]
 
 
 @pytest.mark.parametrize("act", SCHEMA_ROWS, ids=lambda a: a.name)
 def test_spec_params_match_the_schema(act):
-    expected = [
-        (p.name, None if p.required else p.default, p.keyword_only) for p in act.params
-    ]
+    expected = [(p.name, None if p.required else p.default, p.keyword_only) for p in act.params]
     actual = schema_params(act.name)
     assert [(n, k) for n, _, k in actual] == [(n, k) for n, _, k in expected]
     for (name, ours, _), (_, theirs, _) in zip(actual, expected):

@@ -20,6 +20,7 @@ draws random slopes); its training path is exercised through
 ``rrelu_with_noise``), against x if x > 0 else noise * x, what torch computes
 with those slopes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -88,7 +89,8 @@ _COMPOSITE = {
     "hardsigmoid": lambda x: (x + 3).clamp(0, 6) / 6,
     "glu": lambda x, dim=-1: x.chunk(2, dim)[0] * torch.sigmoid(x.chunk(2, dim)[1]),
     "rrelu": lambda x, lower=1.0 / 8, upper=1.0 / 3: torch.nn.functional.leaky_relu(
-        x, (lower + upper) / 2),
+        x, (lower + upper) / 2
+    ),
 }
 _UNSUPPORTED_BY_TORCH = ("not implemented", "does not support", "do not yet support")
 
@@ -163,8 +165,12 @@ def test_gradcheck_forward_and_batched(case):
     x = smooth_input(case)
     t = learnables(case, x, requires_grad=True)
     assert gradcheck(
-        ours_fn(case), (x, *t), check_forward_ad=True, check_backward_ad=True,
-        check_batched_grad=True, check_batched_forward_grad=True,
+        ours_fn(case),
+        (x, *t),
+        check_forward_ad=True,
+        check_backward_ad=True,
+        check_batched_grad=True,
+        check_batched_forward_grad=True,
     )
 
 
@@ -175,7 +181,10 @@ def test_gradgradcheck_forward_over_reverse(case):
     x = smooth_input(case)
     t = learnables(case, x, requires_grad=True)
     assert gradgradcheck(
-        ours_fn(case), (x, *t), check_fwd_over_rev=True, check_rev_over_rev=True,
+        ours_fn(case),
+        (x, *t),
+        check_fwd_over_rev=True,
+        check_rev_over_rev=True,
         check_batched_grad=True,
     )
 
@@ -183,7 +192,14 @@ def test_gradgradcheck_forward_over_reverse(case):
 # ------------------------------------------------------------ b. torch.func
 
 TRANSFORMS = [
-    "jvp", "jacfwd", "grad", "vjp", "jacrev", "hessian", "hessian_revrev", "hessian_fwdfwd",
+    "jvp",
+    "jacfwd",
+    "grad",
+    "vjp",
+    "jacrev",
+    "hessian",
+    "hessian_revrev",
+    "hessian_fwdfwd",
 ]
 
 
@@ -377,7 +393,8 @@ def op_args(case: Case, kind: str):
 
     def normal(shape):
         return lambda lead, seed: torch.randn(
-            (*lead, *shape), generator=torch.Generator().manual_seed(seed), dtype=F64)
+            (*lead, *shape), generator=torch.Generator().manual_seed(seed), dtype=F64
+        )
 
     x = values
     if tensor is not None:
@@ -386,8 +403,12 @@ def op_args(case: Case, kind: str):
         def p(lead, seed):  # in the parameter's range: slopes, beta or noise
             gen = torch.Generator().manual_seed(seed)
             u = torch.rand((*lead, *p_shape), generator=gen, dtype=F64)
-            return {"single": -0.5 + 1.25 * u, "per_channel": -0.5 + 1.25 * u,
-                    "beta": 0.5 + 1.5 * u, "noise": 0.1 + 0.2 * u}[tensor]
+            return {
+                "single": -0.5 + 1.25 * u,
+                "per_channel": -0.5 + 1.25 * u,
+                "beta": 0.5 + 1.5 * u,
+                "noise": 0.1 + 0.2 * u,
+            }[tensor]
 
         makers = {
             "forward": [x, p],
@@ -488,8 +509,11 @@ def vmap_matches_loop(fn, makers, levels, sizes, expected_fn=None, mutates=False
 def in_dims_variants(n):
     """(label, levels, sizes): all at 0, all at 1, one argument unbatched,
     nested two deep (and nested with one argument batched at the outer level only)."""
-    out = [("all0", [(0,) * n], (BATCH,)), ("all1", [(1,) * n], (BATCH,)),
-           ("last", [(-1,) * n], (BATCH,))]  # -1: the batch dim appended last
+    out = [
+        ("all0", [(0,) * n], (BATCH,)),
+        ("all1", [(1,) * n], (BATCH,)),
+        ("last", [(-1,) * n], (BATCH,)),
+    ]  # -1: the batch dim appended last
     if n > 1:
         for k in range(n):
             dims = tuple(None if j == k else (1 if j % 2 else 0) for j in range(n))
@@ -507,8 +531,10 @@ def run_variants(fn, makers, expected_fn=None, mutates=False):
         try:
             vmap_matches_loop(fn, makers, levels, sizes, expected_fn, mutates)
         except Exception as error:  # report every variant that fails, not only the first
-            failures.append(f"{label} (in_dims per level {levels}): {type(error).__name__}: "
-                            f"{str(error).splitlines()[0] if str(error) else ''}")
+            failures.append(
+                f"{label} (in_dims per level {levels}): {type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}"
+            )
     assert not failures, "\n".join(failures)
 
 
@@ -587,9 +613,15 @@ def autocast_run(model, x, device, dtype):
 def check_autocast(case: Case, device: str, dtype: torch.dtype):
     torch.manual_seed(0)
     channels = 8
-    reference = nn.Sequential(
-        nn.Conv2d(3, channels, 3), native_module(case, channels), nn.Conv2d(channels, channels, 3)
-    ).to(device).eval()  # eval: RReLU's fixed slope
+    reference = (
+        nn.Sequential(
+            nn.Conv2d(3, channels, 3),
+            native_module(case, channels),
+            nn.Conv2d(channels, channels, 3),
+        )
+        .to(device)
+        .eval()
+    )  # eval: RReLU's fixed slope
     ours = copy.deepcopy(reference)
     ours[1] = make_module(case, channels).to(device)
     ours.load_state_dict(reference.state_dict())  # same parameters, same keys
@@ -649,7 +681,8 @@ def edge_derivatives(fn, case, dtype):
     v = torch.ones_like(out).requires_grad_()
     firsts = torch.autograd.grad(out, [x, *t], v, create_graph=True)
     seconds = torch.autograd.grad(
-        firsts, [x, *t, v], [torch.ones_like(g) for g in firsts], materialize_grads=True)
+        firsts, [x, *t, v], [torch.ones_like(g) for g in firsts], materialize_grads=True
+    )
     names = ["forward", "grad_input"] + ["grad_param"] * len(t)
     names += ["gradgrad_input"] + ["gradgrad_param"] * len(t) + ["gradgrad_grad_output"]
     return dict(zip(names, [out, *firsts, *seconds]))
@@ -675,8 +708,10 @@ def test_huge_and_tiny_inputs(case, dtype):
         except AssertionError:
             if got.shape == x.shape:  # elementwise: the values where they differ
                 bad = finite & ~torch.isclose(got, want, rtol=tol["rtol"], atol=tol["atol"])
-                failures.append(f"{name} at x = {x[bad].tolist()}: ours {got[bad].tolist()}, "
-                                f"torch {want[bad].tolist()}")
+                failures.append(
+                    f"{name} at x = {x[bad].tolist()}: ours {got[bad].tolist()}, "
+                    f"torch {want[bad].tolist()}"
+                )
             else:  # a parameter's gradient, summed over x
                 failures.append(f"{name}: ours {got.tolist()}, torch {want.tolist()}")
     if failures:

@@ -4,6 +4,7 @@
 mirrors ``torch.nn``'s activation modules. The operators themselves are
 ``torch.ops.torch_act.<name>`` (and ``<name>_backward``), usable from C++.
 """
+
 import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
 
 from . import _C  # noqa: F401  (loading the library registers torch.ops.torch_act.*)
@@ -29,7 +30,21 @@ def has_cuda_kernels() -> bool:
 
 
 __all__ = [
-    "functional", "nn", "memory", "ACTIVATIONS", "cpu_capability", "has_cuda_kernels", "__version__",
-    "convert", "get_activation", "list_activations", "compile_mode", "set_compile_mode",
-    "ConvertReport", "patch", "unpatch", "Patch", "routed_functions",
+    "functional",
+    "nn",
+    "memory",
+    "ACTIVATIONS",
+    "cpu_capability",
+    "has_cuda_kernels",
+    "__version__",
+    "convert",
+    "get_activation",
+    "list_activations",
+    "compile_mode",
+    "set_compile_mode",
+    "ConvertReport",
+    "patch",
+    "unpatch",
+    "Patch",
+    "routed_functions",
 ]

@@ -11,6 +11,7 @@ python -m torch_act bench --models ...: whole small models, eager and compiled
 python -m torch_act bench --gated: gated units and bias + activation against
 the native composites, and a Llama MLP block's memory (benchmarks/gated.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,12 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def check(act: Activation, numel: int, quick: bool, device: torch.device) -> dict:
     gen = torch.Generator().manual_seed(0)
-    x64 = torch.randn(numel // benchmark.CHANNELS, benchmark.CHANNELS, generator=gen, dtype=torch.float64) * 4
+    x64 = (
+        torch.randn(
+            numel // benchmark.CHANNELS, benchmark.CHANNELS, generator=gen, dtype=torch.float64
+        )
+        * 4
+    )
     ours_fn, native_fn = getattr(TF, act.name), act.reference
 
     kwargs = act.sample_kwargs
@@ -70,8 +76,10 @@ def check(act: Activation, numel: int, quick: bool, device: torch.device) -> dic
         "grad_vs_f64": max(_max_diff(a, b) for a, b in zip(ours_g, exact_g)),
     }
     row["ok"] = (
-        row["fwd_vs_f64"] <= FORWARD_TOL * 10 and row["grad_vs_f64"] <= GRAD_TOL * 10
-        and row["fwd_vs_torch"] <= FORWARD_TOL * 10 and row["grad_vs_torch"] <= GRAD_TOL * 10
+        row["fwd_vs_f64"] <= FORWARD_TOL * 10
+        and row["grad_vs_f64"] <= GRAD_TOL * 10
+        and row["fwd_vs_torch"] <= FORWARD_TOL * 10
+        and row["grad_vs_torch"] <= GRAD_TOL * 10
     )
 
     # Speed: the forward op, and forward + backward through the nn.Module.
@@ -106,26 +114,34 @@ def main(argv=None) -> int:
             return _source_benchmark("gated", "--gated").main(rest)
         return benchmark.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m torch_act", description=__doc__.split("\n")[0])
-    parser.add_argument("--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)")
+    parser.add_argument(
+        "--numel", type=int, default=1 << 20, help="elements per tensor (default 1M)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
     cuda_ready = torch.cuda.is_available() and torch_act.has_cuda_kernels()
     parser.add_argument(
-        "--device", choices=("cpu", "cuda"), default="cuda" if cuda_ready else "cpu",
-        help="where to run our ops and torch's (default: cuda when a GPU and our CUDA kernels are there)")
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cuda" if cuda_ready else "cpu",
+        help="where to run our ops and torch's (default: cuda when a GPU and our CUDA kernels are there)",
+    )
     args = parser.parse_args(argv)
     if args.device == "cuda" and not cuda_ready:
         parser.error("--device cuda needs a GPU and a torch_act built with its CUDA kernels")
     device = torch.device(args.device)
 
     where = (
-        f"GPU {torch.cuda.get_device_name()}" if device.type == "cuda"
+        f"GPU {torch.cuda.get_device_name()}"
+        if device.type == "cuda"
         else f"CPU capability {torch_act.cpu_capability()} | threads {torch.get_num_threads()}"
     )
     print(
         f"torch_act {torch_act.__version__} | torch {torch.__version__} | {where} | "
         f"CUDA kernels {'built' if torch_act.has_cuda_kernels() else 'not built'}"
     )
-    print(f"float32 on {device.type}, {args.numel} elements; speed = native time / torch_act time (>1: faster)\n")
+    print(
+        f"float32 on {device.type}, {args.numel} elements; speed = native time / torch_act time (>1: faster)\n"
+    )
     header = (
         f"{'activation':<12} {'fwd err':>9} {'grad err':>9} {'fwd err':>9} {'grad err':>9}"
         f" {'fwd':>7} {'fwd+bwd':>8}  check"

@@ -15,6 +15,7 @@ on a replaced activation module are not carried over.
 
 ``get_activation("gelu_tanh")`` builds a module from a name, e.g. from a config file.
 """
+
 from __future__ import annotations
 
 import functools
@@ -116,9 +117,11 @@ def _gelu(**kwargs) -> _Builder:
 def _make(cls_name: str, *flags: str) -> _Builder:
     """torch_act.nn.<cls_name>, with the named attributes of the module (its
     ``inplace`` flag) where the module has them."""
+
     def build(module):
         kwargs = {f: getattr(module, f) for f in flags if hasattr(module, f)}
         return getattr(_tnn, cls_name)(**kwargs)
+
     return build
 
 
@@ -136,6 +139,7 @@ def _by_act(expected: Callable[[object], bool], python_method: str, target: _Bui
     use_gelu_tanh_python, Mish): torch's function or the class's own Python
     formula of the same math map; anything else put there is left. A version
     without ``act`` computes the formula in forward itself."""
+
     def build(module):
         if not hasattr(module, "act"):
             return target(module)
@@ -143,12 +147,15 @@ def _by_act(expected: Callable[[object], bool], python_method: str, target: _Bui
         if expected(act) or _is_own_method(module, act, python_method):
             return target(module)
         return f"its act is {act!r}, not the function convert knows for this class"
+
     return build
 
 
 def _is_gelu_tanh_partial(fn) -> bool:
     return (
-        isinstance(fn, functools.partial) and fn.func is F.gelu and not fn.args
+        isinstance(fn, functools.partial)
+        and fn.func is F.gelu
+        and not fn.args
         and fn.keywords == {"approximate": "tanh"}
     )
 
@@ -195,15 +202,26 @@ _HARD_MISH = _unsupported("0.5 x clamp(x + 2, 0, 2) (hard Mish)")
 # Tanh honour it too but torch_act has no in-place form: the replacement
 # returns the same values without overwriting its input.
 _TIMM: dict[str, _Builder] = {
-    "Swish": _make("SiLU", "inplace"), "SwishMe": _make("SiLU"), "SwishJit": _make("SiLU"),
-    "Mish": _make("Mish"), "MishMe": _make("Mish"), "MishJit": _make("Mish"),
+    "Swish": _make("SiLU", "inplace"),
+    "SwishMe": _make("SiLU"),
+    "SwishJit": _make("SiLU"),
+    "Mish": _make("Mish"),
+    "MishMe": _make("Mish"),
+    "MishJit": _make("Mish"),
     "HardSwish": _make("Hardswish", "inplace"),
-    "HardSwishMe": _make("Hardswish"), "HardSwishJit": _make("Hardswish"),
+    "HardSwishMe": _make("Hardswish"),
+    "HardSwishJit": _make("Hardswish"),
     "HardSigmoid": _make("Hardsigmoid", "inplace"),
-    "HardSigmoidMe": _make("Hardsigmoid"), "HardSigmoidJit": _make("Hardsigmoid"),
-    "HardMish": _HARD_MISH, "HardMishMe": _HARD_MISH, "HardMishJit": _HARD_MISH,
-    "Sigmoid": _make("Sigmoid"), "Tanh": _make("Tanh"),
-    "GELU": _gelu(), "GELUTanh": _gelu(approximate="tanh"), "QuickGELU": _make("QuickGELU"),
+    "HardSigmoidMe": _make("Hardsigmoid"),
+    "HardSigmoidJit": _make("Hardsigmoid"),
+    "HardMish": _HARD_MISH,
+    "HardMishMe": _HARD_MISH,
+    "HardMishJit": _HARD_MISH,
+    "Sigmoid": _make("Sigmoid"),
+    "Tanh": _make("Tanh"),
+    "GELU": _gelu(),
+    "GELUTanh": _gelu(approximate="tanh"),
+    "QuickGELU": _make("QuickGELU"),
     "PReLU": lambda module: _rebuild(module, _tnn.PReLU, BY_NAME["prelu"]),
 }
 
@@ -253,7 +271,8 @@ def _classifier(to: str) -> Callable[[nn.Module], Union[nn.Module, str, None]]:
     if to == "torch":
         table = {ours: (theirs, act) for theirs, ours, act in pairs}
         ours_only = {
-            getattr(_tnn, a.module) for a in ACTIVATIONS
+            getattr(_tnn, a.module)
+            for a in ACTIVATIONS
             if hasattr(_tnn, a.module) and getattr(_tnn, a.module) not in table
         }
 
@@ -305,7 +324,10 @@ def activation_spec(module: nn.Module) -> Optional[tuple[str, dict]]:
 
 def _gated_mlp_builder(module: nn.Module) -> Union[nn.Module, str, None]:
     """A GatedMLP for a Llama-style MLP block, the reason it stays, or None."""
-    if not all(isinstance(getattr(module, n, None), nn.Linear) for n in ("gate_proj", "up_proj", "down_proj")):
+    if not all(
+        isinstance(getattr(module, n, None), nn.Linear)
+        for n in ("gate_proj", "up_proj", "down_proj")
+    ):
         return None
     try:
         return _tnn.GatedMLP.from_module(module)

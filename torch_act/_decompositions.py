@@ -16,6 +16,7 @@ bfloat16 are computed in float32, as the kernels do.
 ``set_compile_mode("opaque")`` (or ``TORCH_ACT_COMPILE=opaque`` before import)
 keeps the C++ kernels under torch.compile instead.
 """
+
 from __future__ import annotations
 
 import functools
@@ -70,8 +71,7 @@ class Relu:
 
 class LeakyRelu:
     forward = staticmethod(lambda x, negative_slope=0.01: _mask(x > 0, x, x * negative_slope))
-    backward = staticmethod(
-        lambda g, x, negative_slope=0.01: _mask(x > 0, g, g * negative_slope))
+    backward = staticmethod(lambda g, x, negative_slope=0.01: _mask(x > 0, g, g * negative_slope))
     double_backward = staticmethod(lambda gg, g, x, negative_slope=0.01: torch.zeros_like(x))
 
 
@@ -79,7 +79,8 @@ class Elu:
     forward = staticmethod(lambda x, alpha=1.0: _mask(x <= 0, alpha * torch.expm1(x), x))
     backward = staticmethod(lambda g, x, alpha=1.0: _mask(x <= 0, g * alpha * torch.exp(x), g))
     double_backward = staticmethod(
-        lambda gg, g, x, alpha=1.0: _mask(x <= 0, gg * g * alpha * torch.exp(x), 0))
+        lambda gg, g, x, alpha=1.0: _mask(x <= 0, gg * g * alpha * torch.exp(x), 0)
+    )
 
 
 class EluResult:  # the in-place op's gradient, from the output
@@ -93,7 +94,9 @@ _SELU_K = SELU_SCALE * SELU_ALPHA
 class Selu:
     forward = staticmethod(lambda x: _mask(x <= 0, _SELU_K * torch.expm1(x), SELU_SCALE * x))
     backward = staticmethod(lambda g, x: _mask(x <= 0, g * _SELU_K * torch.exp(x), g * SELU_SCALE))
-    double_backward = staticmethod(lambda gg, g, x: _mask(x <= 0, gg * g * _SELU_K * torch.exp(x), 0))
+    double_backward = staticmethod(
+        lambda gg, g, x: _mask(x <= 0, gg * g * _SELU_K * torch.exp(x), 0)
+    )
 
 
 class SeluResult:
@@ -103,17 +106,23 @@ class SeluResult:
 
 class Celu:
     forward = staticmethod(
-        lambda x, alpha=1.0: _mask(x <= 0, alpha * torch.expm1(x * (1.0 / alpha)), x))
+        lambda x, alpha=1.0: _mask(x <= 0, alpha * torch.expm1(x * (1.0 / alpha)), x)
+    )
     backward = staticmethod(
-        lambda g, x, alpha=1.0: _mask(x <= 0, g * torch.exp(x * (1.0 / alpha)), g))
+        lambda g, x, alpha=1.0: _mask(x <= 0, g * torch.exp(x * (1.0 / alpha)), g)
+    )
     double_backward = staticmethod(
         lambda gg, g, x, alpha=1.0: _mask(
-            x <= 0, gg * g * (1.0 / alpha) * torch.exp(x * (1.0 / alpha)), 0))
+            x <= 0, gg * g * (1.0 / alpha) * torch.exp(x * (1.0 / alpha)), 0
+        )
+    )
 
 
 class CeluResult:
     backward = staticmethod(lambda g, y, alpha=1.0: _mask(y <= 0, g * (y * (1.0 / alpha) + 1), g))
-    double_backward = staticmethod(lambda gg, g, y, alpha=1.0: _mask(y <= 0, gg * g * (1.0 / alpha), 0))
+    double_backward = staticmethod(
+        lambda gg, g, y, alpha=1.0: _mask(y <= 0, gg * g * (1.0 / alpha), 0)
+    )
 
 
 def _swish_terms(x, b):
@@ -242,7 +251,8 @@ class Softsign:
     forward = staticmethod(lambda x: x / (1 + torch.abs(x)))
     backward = staticmethod(lambda g, x: g / ((1 + torch.abs(x)) ** 2))
     double_backward = staticmethod(
-        lambda gg, g, x: gg * g * -2 * _sign(x) / ((1 + torch.abs(x)) ** 3))
+        lambda gg, g, x: gg * g * -2 * _sign(x) / ((1 + torch.abs(x)) ** 3)
+    )
 
 
 class Hardsigmoid:
@@ -254,15 +264,18 @@ class Hardsigmoid:
 class Hardswish:
     forward = staticmethod(lambda x: x * torch.clamp(x + 3, 0, 6) * (1.0 / 6))
     backward = staticmethod(
-        lambda g, x: _mask(x <= -3, 0, _mask(x < 3, g * (x * (1.0 / 3) + 0.5), g)))
+        lambda g, x: _mask(x <= -3, 0, _mask(x < 3, g * (x * (1.0 / 3) + 0.5), g))
+    )
     double_backward = staticmethod(
-        lambda gg, g, x: _mask(x <= -3, 0, _mask(x < 3, gg * g * (1.0 / 3), 0)))
+        lambda gg, g, x: _mask(x <= -3, 0, _mask(x < 3, gg * g * (1.0 / 3), 0))
+    )
 
 
 class Hardtanh:
     forward = staticmethod(lambda x, min_val=-1.0, max_val=1.0: torch.clamp(x, min_val, max_val))
     backward = staticmethod(
-        lambda g, x, min_val=-1.0, max_val=1.0: _mask(x <= min_val, 0, _mask(x >= max_val, 0, g)))
+        lambda g, x, min_val=-1.0, max_val=1.0: _mask(x <= min_val, 0, _mask(x >= max_val, 0, g))
+    )
     double_backward = staticmethod(lambda gg, g, x, min_val=-1.0, max_val=1.0: torch.zeros_like(x))
 
 
@@ -273,8 +286,7 @@ class Relu6:
 
 
 class LogSigmoid:
-    forward = staticmethod(
-        lambda x: _mask(x < 0, x, 0) - torch.log1p(torch.exp(-torch.abs(x))))
+    forward = staticmethod(lambda x: _mask(x < 0, x, 0) - torch.log1p(torch.exp(-torch.abs(x))))
     backward = staticmethod(lambda g, x: g * _sigmoid(-x))
 
     @staticmethod
@@ -299,7 +311,8 @@ def _shrink_backward(g, x, lambd=0.5):
 
 class Softshrink:
     forward = staticmethod(
-        lambda x, lambd=0.5: _mask(x > lambd, x - lambd, _mask(x < -lambd, x + lambd, x * 0)))
+        lambda x, lambd=0.5: _mask(x > lambd, x - lambd, _mask(x < -lambd, x + lambd, x * 0))
+    )
     backward = staticmethod(_shrink_backward)
     double_backward = staticmethod(lambda gg, g, x, lambd=0.5: torch.zeros_like(x))
 
@@ -332,15 +345,36 @@ def _backward_only(formulas):
 
 # Op name -> formulas, for every unary op of the C++ op table (op_table.h).
 UNARY = {
-    "sigmoid": Sigmoid, "tanh": Tanh, "relu": Relu, "leaky_relu": LeakyRelu,
-    "elu": Elu, "elu_result": EluResult, "selu": Selu, "selu_result": SeluResult,
-    "silu": Silu, "swish": Swish, "gelu": Gelu, "celu": Celu, "celu_result": CeluResult,
-    "mish": Mish, "softplus": Softplus, "softsign": Softsign, "hardsigmoid": Hardsigmoid,
-    "hardswish": Hardswish, "hardtanh": Hardtanh, "relu6": Relu6, "logsigmoid": LogSigmoid,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": Relu,
+    "leaky_relu": LeakyRelu,
+    "elu": Elu,
+    "elu_result": EluResult,
+    "selu": Selu,
+    "selu_result": SeluResult,
+    "silu": Silu,
+    "swish": Swish,
+    "gelu": Gelu,
+    "celu": Celu,
+    "celu_result": CeluResult,
+    "mish": Mish,
+    "softplus": Softplus,
+    "softsign": Softsign,
+    "hardsigmoid": Hardsigmoid,
+    "hardswish": Hardswish,
+    "hardtanh": Hardtanh,
+    "relu6": Relu6,
+    "logsigmoid": LogSigmoid,
     # The in-place ops' gradients from the output: the same formulas, read on y.
-    "hardtanh_result": _backward_only(Hardtanh), "relu6_result": _backward_only(Relu6),
-    "tanhshrink": Tanhshrink, "softshrink": Softshrink, "hardshrink": Hardshrink,
-    "threshold": Threshold, "quick_gelu": QuickGelu, "squared_relu": SquaredRelu,
+    "hardtanh_result": _backward_only(Hardtanh),
+    "relu6_result": _backward_only(Relu6),
+    "tanhshrink": Tanhshrink,
+    "softshrink": Softshrink,
+    "hardshrink": Hardshrink,
+    "threshold": Threshold,
+    "quick_gelu": QuickGelu,
+    "squared_relu": SquaredRelu,
 }
 
 
@@ -471,6 +505,7 @@ def _gated_ops(name):
 
 def _into_inputs(backward):
     """<name>_glu_backward_: the gradients written over gate and up."""
+
     def backward_(g, gate, up, *p, **kw):
         grad_gate, grad_up = backward(g, gate, up, *p, **kw)
         gate.copy_(grad_gate)
@@ -580,7 +615,9 @@ def _build() -> dict:
             if hasattr(_ops, f"{name}_"):
                 table[getattr(_ops, f"{name}_").default] = _inplace(_in_float(formulas.forward))
         table[getattr(_ops, f"{name}_backward").default] = _in_float(formulas.backward)
-        table[getattr(_ops, f"{name}_double_backward").default] = _in_float(formulas.double_backward)
+        table[getattr(_ops, f"{name}_double_backward").default] = _in_float(
+            formulas.double_backward
+        )
     for packet, overload, formulas, broadcast in (
         ("prelu", "default", Prelu, True),
         ("swish", "Tensor", SwishLearnable, True),

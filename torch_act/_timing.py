@@ -1,5 +1,6 @@
 """Side-by-side timing: two callables measured interleaved in one process,
 medians over repeats, so machine noise hits both alike."""
+
 from __future__ import annotations
 
 import functools
@@ -44,7 +45,9 @@ def _calls_per_sample(fn: Callable[[], object], target_seconds: float, batch: Ba
 
 
 def median_seconds(
-    *fns: Callable[[], object], repeats: int = 15, sample_seconds: float = 0.01,
+    *fns: Callable[[], object],
+    repeats: int = 15,
+    sample_seconds: float = 0.01,
     device: str | torch.device = "cpu",
 ) -> list[float]:
     """Median seconds per call of each fn, sampled round-robin. On a CUDA

@@ -17,6 +17,7 @@ and a call costs little more than its launch, the copy's as much as ours.
 
     python -m torch_act bench --help
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ DEVICES = ("cpu", "cuda")
 DEFAULT_SIZES = {"cpu": ["1K", "64K", "1M", "16M"], "cuda": ["1M", "16M", "64M"]}
 DEFAULT_DTYPES = ["float32", "bfloat16"]
 QUICK_CELL = {"cpu": ("64K", "float32"), "cuda": ("16M", "float32")}
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64,
-          "float16": torch.float16}
+DTYPES = {
+    "float32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+    "float16": torch.float16,
+}
 MODES = ("forward", "backward", "train")
 CHANNELS = 64  # inputs are (numel / 64, 64) by default: PReLU gets one weight per channel
 
@@ -184,7 +189,9 @@ def run(
             for size, dtype_name in grid:
                 numel, dtype = SIZES[size], DTYPES[dtype_name]
                 gen = torch.Generator(dev).manual_seed(0)
-                x = (torch.randn(numel // channels, channels, generator=gen, device=dev) * 3).to(dtype)
+                x = (torch.randn(numel // channels, channels, generator=gen, device=dev) * 3).to(
+                    dtype
+                )
                 copy_s = copy_seconds(x, repeats)
                 copy_gbps = 2 * x.numel() * x.element_size() / copy_s / 1e9
                 for act in acts:
@@ -198,12 +205,25 @@ def run(
                         except (RuntimeError, NotImplementedError) as error:
                             # e.g. native RReLU has no float16 CPU kernel, or ours no CUDA kernel
                             if log:
-                                log(f"<!-- {act.name} {mode} {dtype_name} {size}: not measured: "
-                                    f"{str(error).splitlines()[0]} -->")
+                                log(
+                                    f"<!-- {act.name} {mode} {dtype_name} {size}: not measured: "
+                                    f"{str(error).splitlines()[0]} -->"
+                                )
                             continue
                         gbps = nbytes / ours_s / 1e9
-                        row = Row(act.name, mode, dtype_name, size, nthreads, ours_s * 1e6,
-                                  native_s * 1e6, native_s / ours_s, gbps, gbps / copy_gbps, dev.type)
+                        row = Row(
+                            act.name,
+                            mode,
+                            dtype_name,
+                            size,
+                            nthreads,
+                            ours_s * 1e6,
+                            native_s * 1e6,
+                            native_s / ours_s,
+                            gbps,
+                            gbps / copy_gbps,
+                            dev.type,
+                        )
                         rows.append(row)
                         if log:
                             log(format_row(row))
@@ -270,8 +290,10 @@ def _environment_line(env: dict) -> str:
         if "cuda_grid" in env:
             line += f"; TORCH_ACT_CUDA_GRID={env['cuda_grid']}"
     else:
-        line = (f"{versions}, {env['cpu']} ({env['cores']} cores), "
-                f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})")
+        line = (
+            f"{versions}, {env['cpu']} ({env['cores']} cores), "
+            f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})"
+        )
     if "input_shape" in env:
         line += f"; inputs {env['input_shape']}"
     return line
@@ -304,8 +326,12 @@ def plot(rows: list[Row], path: str) -> None:
         for k, size in enumerate(sizes):
             values = []
             for op in ops:
-                match = [r.ratio for r in rows
-                         if (r.op, r.mode, r.dtype, r.threads, r.size) == (op, mode, dtype, threads, size)]
+                match = [
+                    r.ratio
+                    for r in rows
+                    if (r.op, r.mode, r.dtype, r.threads, r.size)
+                    == (op, mode, dtype, threads, size)
+                ]
                 values.append(match[0] if match else 0.0)
             ax.bar([i + k * width for i in range(len(ops))], values, width, label=size)
         ax.axhline(1.0, color="black", linewidth=0.8)
@@ -318,36 +344,53 @@ def plot(rows: list[Row], path: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m torch_act bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m torch_act bench", description=__doc__.split("\n")[0]
+    )
     names = [a.name for a in ACTIVATIONS]
     parser.add_argument("--ops", nargs="+", default=names, choices=names)
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), help="default: the full grid")
     parser.add_argument("--dtypes", nargs="+", choices=list(DTYPES), help="default: the full grid")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--device", default="cpu", choices=DEVICES, help="where to run (%(default)s)")
-    parser.add_argument("--threads", default="1,all",
-                        help="comma-separated thread counts; 'all' = torch's default (%(default)s); "
-                             "ignored on cuda")
-    parser.add_argument("--channels", type=int, default=CHANNELS,
-                        help="inputs are (numel / CHANNELS, CHANNELS); PReLU has a weight "
-                             "per channel (%(default)s)")
+    parser.add_argument(
+        "--device", default="cpu", choices=DEVICES, help="where to run (%(default)s)"
+    )
+    parser.add_argument(
+        "--threads",
+        default="1,all",
+        help="comma-separated thread counts; 'all' = torch's default (%(default)s); "
+        "ignored on cuda",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=CHANNELS,
+        help="inputs are (numel / CHANNELS, CHANNELS); PReLU has a weight "
+        "per channel (%(default)s)",
+    )
     parser.add_argument("--repeats", type=int, default=11)
-    parser.add_argument("--quick", action="store_true",
-                        help="64K float32 (cuda: 16M), all threads, 5 repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="64K float32 (cuda: 16M), all threads, 5 repeats"
+    )
     parser.add_argument("--json", help="write rows and environment as JSON here")
     parser.add_argument("--markdown", help="write the markdown table here")
     parser.add_argument("--plot", help="write a PNG of the ratios here (needs matplotlib)")
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        parser.error(f"--device cuda: no CUDA device available (torch {torch.__version__}, {build})")
+        parser.error(
+            f"--device cuda: no CUDA device available (torch {torch.__version__}, {build})"
+        )
 
     all_threads = torch.get_num_threads()
     threads = [all_threads if t == "all" else int(t) for t in args.threads.split(",")]
     grid = default_grid(args.quick, args.device)
     if args.sizes or args.dtypes:
-        grid = [(s, d) for s in (args.sizes or DEFAULT_SIZES[args.device])
-                for d in (args.dtypes or DEFAULT_DTYPES)]
+        grid = [
+            (s, d)
+            for s in (args.sizes or DEFAULT_SIZES[args.device])
+            for d in (args.dtypes or DEFAULT_DTYPES)
+        ]
     if args.channels < 1:
         parser.error("--channels must be positive")
     if any(SIZES[size] < args.channels for size, _ in grid):
@@ -359,9 +402,16 @@ def main(argv=None) -> int:
     env = environment(args.device, args.channels)
     print(markdown([], env), end="")
     sys.stdout.flush()
-    rows = run(args.ops, grid, args.modes, sorted(set(threads)), repeats,
-               log=lambda line: print(line, flush=True), device=args.device,
-               channels=args.channels)
+    rows = run(
+        args.ops,
+        grid,
+        args.modes,
+        sorted(set(threads)),
+        repeats,
+        log=lambda line: print(line, flush=True),
+        device=args.device,
+        channels=args.channels,
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"environment": env, "rows": [asdict(r) for r in rows]}, f, indent=1)

@@ -13,6 +13,7 @@ reports
   above what was allocated before the step (CUDA: the caching allocator's
   peak; CPU: the profiler's allocation events, summed in order).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ def _cpu_peak(step: Callable[[], None]) -> int:
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     records = [
-        e for e in prof.profiler.kineto_results.events()
+        e
+        for e in prof.profiler.kineto_results.events()
         if e.name() == "[memory]" and str(e.device_type()) == "DeviceType.CPU"
     ]
     records.sort(key=lambda e: e.start_ns())

@@ -44,7 +44,7 @@ const CapabilityTables& active_tables() {
   }();
   return tables;
 }
-} // namespace
+}  // namespace
 
 const KernelTable& kernels() { return active_tables().elementwise; }
 
@@ -61,7 +61,7 @@ std::vector<std::string> built_capabilities() {
   return {"DEFAULT"};
 #endif
 }
-} // namespace
+}  // namespace
 
 // torch.ops.torch_act._cpu_capability(): the kernel variant this process uses;
 // _cpu_variants(): the variants this build has.
@@ -70,5 +70,5 @@ TORCH_LIBRARY_FRAGMENT(torch_act, m) {
   m.def("_cpu_variants() -> str[]", &built_capabilities);
 }
 
-} // namespace cpu
-} // namespace torch_act
+}  // namespace cpu
+}  // namespace torch_act

@@ -125,12 +125,13 @@ struct OpmathVec {
       // either take ATen's path. (Inline assembly: the rest of this build
       // must not assume the instruction set.)
       constexpr int kDenormalOrNan = 0x01 | 0x20 | 0x80;  // quiet NaN, denormal, signaling NaN
-      if (cpu_has_avx512_bf16() &&
-          (_mm512_fpclass_ps_mask(pack[0], kDenormalOrNan) |
-           _mm512_fpclass_ps_mask(pack[1], kDenormalOrNan)) == 0) {
+      if (cpu_has_avx512_bf16() && (_mm512_fpclass_ps_mask(pack[0], kDenormalOrNan) |
+                                    _mm512_fpclass_ps_mask(pack[1], kDenormalOrNan)) == 0) {
         __m512i rounded;
         // Operands in AT&T order: the low half of the result from pack[0].
-        asm("vcvtne2ps2bf16 %2, %1, %0" : "=v"(rounded) : "v"(__m512(pack[1])), "v"(__m512(pack[0])));
+        asm("vcvtne2ps2bf16 %2, %1, %0"
+            : "=v"(rounded)
+            : "v"(__m512(pack[1])), "v"(__m512(pack[0])));
         return Stored(rounded);
       }
     }
@@ -151,8 +152,7 @@ C10_ALWAYS_INLINE void contiguous_run(
   const std::array<typename V::Pack, kIn> invariant = {
       V::broadcast(broadcast[I] ? *in[I] : scalar_t(0))...};
   auto load_inputs = [&](int64_t i) {
-    return std::array<typename V::Pack, kIn>{
-        (broadcast[I] ? invariant[I] : V::load(in[I] + i))...};
+    return std::array<typename V::Pack, kIn>{(broadcast[I] ? invariant[I] : V::load(in[I] + i))...};
   };
   auto compute = [&](const std::array<typename V::Pack, kIn>& values) {
     std::array<typename V::Pack, kOut> results;
@@ -215,12 +215,12 @@ C10_ALWAYS_INLINE void contiguous_run(
 
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
 inline void strided_run(
-    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op,
-    std::index_sequence<I...>) {
+    char* const* ptrs, const int64_t* strides, int64_t n, const Op& op, std::index_sequence<I...>) {
   using opmath_t = at::opmath_type<scalar_t>;
   for (int64_t i = 0; i < n; ++i) {
-    auto result = op(static_cast<opmath_t>(
-        *reinterpret_cast<const scalar_t*>(ptrs[kOut + I] + i * strides[kOut + I]))...);
+    auto result =
+        op(static_cast<opmath_t>(
+            *reinterpret_cast<const scalar_t*>(ptrs[kOut + I] + i * strides[kOut + I]))...);
     for (int o = 0; o < kOut; ++o) {
       *reinterpret_cast<scalar_t*>(ptrs[o] + i * strides[o]) =
           static_cast<scalar_t>(output_of<kOut>(result, o));
@@ -282,9 +282,8 @@ void elementwise(at::TensorIteratorBase& iter, const Op& op) {
 // is never read back to be reduced.
 template <class scalar_t, class Op>
 void backward_summing_columns(
-    scalar_t* grad_input, const scalar_t* grad_output, const scalar_t* self,
-    const scalar_t* param, at::opmath_type<scalar_t>* column_sums, int64_t rows, int64_t columns,
-    const Op& op) {
+    scalar_t* grad_input, const scalar_t* grad_output, const scalar_t* self, const scalar_t* param,
+    at::opmath_type<scalar_t>* column_sums, int64_t rows, int64_t columns, const Op& op) {
   using opmath_t = at::opmath_type<scalar_t>;
 #if defined(TORCH_ACT_SIMD)
   using V = OpmathVec<scalar_t>;
@@ -292,8 +291,8 @@ void backward_summing_columns(
   constexpr int kParts = V::kParts;
   auto step = [&](int64_t row_offset, int64_t j, int64_t count) {
     const bool full = count == V::kWidth;
-    const auto g = full ? V::load(grad_output + row_offset + j)
-                        : V::load(grad_output + row_offset + j, count);
+    const auto g =
+        full ? V::load(grad_output + row_offset + j) : V::load(grad_output + row_offset + j, count);
     const auto x = full ? V::load(self + row_offset + j) : V::load(self + row_offset + j, count);
     const auto p = full ? V::load(param + j) : V::load(param + j, count);
     typename V::Pack grad;
@@ -333,9 +332,9 @@ void backward_summing_columns(
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t row_offset = row * columns;
     for (int64_t j = 0; j < columns; ++j) {
-      const auto grads = op(
-          static_cast<opmath_t>(grad_output[row_offset + j]),
-          static_cast<opmath_t>(self[row_offset + j]), static_cast<opmath_t>(param[j]));
+      const auto grads =
+          op(static_cast<opmath_t>(grad_output[row_offset + j]),
+             static_cast<opmath_t>(self[row_offset + j]), static_cast<opmath_t>(param[j]));
       grad_input[row_offset + j] = static_cast<scalar_t>(grads[0]);
       column_sums[j] += grads[1];
     }
@@ -343,6 +342,6 @@ void backward_summing_columns(
 #endif
 }
 
-} // namespace CPU_CAPABILITY
-} // namespace cpu
-} // namespace torch_act
+}  // namespace CPU_CAPABILITY
+}  // namespace cpu
+}  // namespace torch_act

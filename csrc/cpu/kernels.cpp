@@ -49,7 +49,7 @@ TableOf<ColumnSumLoops, TypeList<Act...>> column_sum_table_for(TypeList<Act...>)
   return {std::make_tuple(ColumnSumLoops<Act>{&backward_chunk_summing_columns<Act>}...)};
 }
 
-} // namespace
+}  // namespace
 
 CapabilityTables capability_tables() {
   return {
@@ -63,6 +63,6 @@ CapabilityTables capability_tables() {
   };
 }
 
-} // namespace CPU_CAPABILITY
-} // namespace cpu
-} // namespace torch_act
+}  // namespace CPU_CAPABILITY
+}  // namespace cpu
+}  // namespace torch_act

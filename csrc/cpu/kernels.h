@@ -42,11 +42,17 @@ struct CapabilityTables {
 const ColumnSumTable& column_sum_kernels();
 
 // Filled by kernels.cpp, once per capability it is compiled for.
-namespace DEFAULT { CapabilityTables capability_tables(); }
+namespace DEFAULT {
+CapabilityTables capability_tables();
+}
 #if defined(TORCH_ACT_X86_VARIANTS)
-namespace AVX2 { CapabilityTables capability_tables(); }
-namespace AVX512 { CapabilityTables capability_tables(); }
+namespace AVX2 {
+CapabilityTables capability_tables();
+}
+namespace AVX512 {
+CapabilityTables capability_tables();
+}
 #endif
 
-} // namespace cpu
-} // namespace torch_act
+}  // namespace cpu
+}  // namespace torch_act

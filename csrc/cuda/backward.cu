@@ -6,9 +6,7 @@
 namespace torch_act {
 namespace cuda {
 
-LaunchTable backward_launchers() {
-  return launchers_for<Backward>();
-}
+LaunchTable backward_launchers() { return launchers_for<Backward>(); }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

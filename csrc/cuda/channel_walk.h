@@ -69,9 +69,12 @@ class ChannelWalk {
   TORCH_ACT_HD ChannelWalk(
       const ChannelLayout& layout, const ChannelSplit& split, int64_t block, int thread,
       int threads)
-      : channel_(block % layout.channels), inner_(layout.inner),
-        row_stride_(layout.channels * layout.inner), threads_(threads),
-        step_rows_(threads / layout.inner), step_cols_(threads % layout.inner) {
+      : channel_(block % layout.channels),
+        inner_(layout.inner),
+        row_stride_(layout.channels * layout.inner),
+        threads_(threads),
+        step_rows_(threads / layout.inner),
+        step_cols_(threads % layout.inner) {
     const int64_t begin = (block / layout.channels) * split.chunk;
     const int64_t end = begin + split.chunk;
     end_ = end < layout.per_channel() ? end : layout.per_channel();
@@ -122,9 +125,12 @@ inline RowSplit split_rows(
 
 class RowWalk {
  public:
-  TORCH_ACT_HD RowWalk(const ChannelLayout& layout, const RowSplit& split, int64_t block, int thread)
-      : row_length_(layout.channels * layout.inner), position_(thread % row_length_),
-        channel_(position_ / layout.inner), row_step_(split.row_step),
+  TORCH_ACT_HD RowWalk(
+      const ChannelLayout& layout, const RowSplit& split, int64_t block, int thread)
+      : row_length_(layout.channels * layout.inner),
+        position_(thread % row_length_),
+        channel_(position_ / layout.inner),
+        row_step_(split.row_step),
         row_(block * split.rows_per_block + thread / row_length_) {
     const int64_t end = (block + 1) * split.rows_per_block;
     end_row_ = thread >= split.active_threads ? 0 : (end < layout.outer ? end : layout.outer);
@@ -156,9 +162,9 @@ class RowWalk {
 // chunk b / column_blocks; each thread walks down one position (so one
 // channel), and a warp reads a contiguous run of each row.
 struct ColumnSplit {
-  int64_t column_blocks;   // blocks across a row
+  int64_t column_blocks;  // blocks across a row
   int64_t rows_per_chunk;
-  int64_t chunks;          // of rows
+  int64_t chunks;  // of rows
   TORCH_ACT_HD int64_t blocks() const { return column_blocks * chunks; }
 };
 
@@ -178,11 +184,11 @@ inline ColumnSplit split_columns(
 class ColumnWalk {
  public:
   TORCH_ACT_HD ColumnWalk(
-      const ChannelLayout& layout, const ColumnSplit& split, int64_t block, int thread,
-      int threads)
+      const ChannelLayout& layout, const ColumnSplit& split, int64_t block, int thread, int threads)
       : row_length_(layout.channels * layout.inner),
         position_((block % split.column_blocks) * threads + thread),
-        chunk_(block / split.column_blocks), row_(chunk_ * split.rows_per_chunk) {
+        chunk_(block / split.column_blocks),
+        row_(chunk_ * split.rows_per_chunk) {
     // Threads past the row's end walk nothing (in channel 0, a valid index).
     active_ = position_ < row_length_;
     position_ = active_ ? position_ : 0;
@@ -205,5 +211,5 @@ class ColumnWalk {
   bool active_;
 };
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

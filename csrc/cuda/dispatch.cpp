@@ -23,8 +23,8 @@ int multiprocessor_count(c10::DeviceIndex device) {
   static const std::vector<int> counts = [] {
     std::vector<int> result(c10::cuda::device_count());
     for (size_t d = 0; d < result.size(); ++d) {
-      C10_CUDA_CHECK(cudaDeviceGetAttribute(
-          &result[d], cudaDevAttrMultiProcessorCount, static_cast<int>(d)));
+      C10_CUDA_CHECK(
+          cudaDeviceGetAttribute(&result[d], cudaDevAttrMultiProcessorCount, static_cast<int>(d)));
     }
     return result;
   }();
@@ -59,8 +59,8 @@ void launch(at::TensorIteratorBase& iter, const Act& act, Launcher launcher) {
     return;
   }
   TORCH_CHECK(
-      iter.ndim() <= kMaxDims, "torch_act.", Act::name, ": CUDA kernels take at most ",
-      kMaxDims, " dimensions after coalescing, got ", iter.ndim());
+      iter.ndim() <= kMaxDims, "torch_act.", Act::name, ": CUDA kernels take at most ", kMaxDims,
+      " dimensions after coalescing, got ", iter.ndim());
   TORCH_INTERNAL_ASSERT(iter.ntensors() <= kMaxOperands);
   // Launch on the tensors' device (say cuda:1) whatever the current device is.
   const c10::cuda::CUDAGuard device_guard(iter.device());
@@ -92,7 +92,7 @@ void run_method(at::TensorIteratorBase& iter, const typename Loops::Activation& 
   launch(iter, act, launchers().get<Launchers>().*slot);
 }
 
-} // namespace
+}  // namespace
 
 const KernelTable& kernels() {
   static const KernelTable table = KernelTable::build([](auto* entry) {
@@ -104,5 +104,5 @@ const KernelTable& kernels() {
   return table;
 }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

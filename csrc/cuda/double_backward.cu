@@ -6,9 +6,7 @@
 namespace torch_act {
 namespace cuda {
 
-LaunchTable double_backward_launchers() {
-  return launchers_for<DoubleBackward>();
-}
+LaunchTable double_backward_launchers() { return launchers_for<DoubleBackward>(); }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

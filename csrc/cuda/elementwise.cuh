@@ -35,9 +35,15 @@
 namespace torch_act {
 namespace cuda {
 
-template <class T> struct ComputeType { using type = T; };
-template <> struct ComputeType<c10::Half> { using type = float; };
-template <> struct ComputeType<c10::BFloat16> { using type = float; };
+template <class T> struct ComputeType {
+  using type = T;
+};
+template <> struct ComputeType<c10::Half> {
+  using type = float;
+};
+template <> struct ComputeType<c10::BFloat16> {
+  using type = float;
+};
 template <class T> using compute_t = typename ComputeType<T>::type;
 
 constexpr int kThreads = 256;
@@ -95,7 +101,7 @@ struct FlatOperands {
 
 template <class scalar_t, int kOut, int kIn, class Op>
 __global__ void __launch_bounds__(kThreads)
-flat_kernel(FlatOperands<kOut + kIn> operands, int64_t n, Op op) {
+    flat_kernel(FlatOperands<kOut + kIn> operands, int64_t n, Op op) {
   using acc_t = compute_t<scalar_t>;
   using Vec = Vector16<scalar_t>;
   constexpr int kVec = Vec::kSize;
@@ -106,11 +112,12 @@ flat_kernel(FlatOperands<kOut + kIn> operands, int64_t n, Op op) {
   acc_t broadcast_value[kIn];
 #pragma unroll
   for (int k = 0; k < kIn; ++k) {
-    broadcast_value[k] = operands.broadcast[kOut + k]
-        ? static_cast<acc_t>(*reinterpret_cast<const scalar_t*>(operands.data[kOut + k]))
-        : acc_t(0);
+    broadcast_value[k] =
+        operands.broadcast[kOut + k]
+            ? static_cast<acc_t>(*reinterpret_cast<const scalar_t*>(operands.data[kOut + k]))
+            : acc_t(0);
   }
-  auto compute_element = [&](const scalar_t (&loaded)[kIn], scalar_t (&stored)[kOut]) {
+  auto compute_element = [&](const scalar_t(&loaded)[kIn], scalar_t(&stored)[kOut]) {
     acc_t in[kIn];
 #pragma unroll
     for (int k = 0; k < kIn; ++k) {
@@ -173,7 +180,8 @@ flat_kernel(FlatOperands<kOut + kIn> operands, int64_t n, Op op) {
     scalar_t stored[kOut];
 #pragma unroll
     for (int k = 0; k < kIn; ++k) {
-      loaded[k] = reinterpret_cast<const scalar_t*>(operands.data[kOut + k])[operands.broadcast[kOut + k] ? 0 : i];
+      loaded[k] = reinterpret_cast<const scalar_t*>(
+          operands.data[kOut + k])[operands.broadcast[kOut + k] ? 0 : i];
     }
     compute_element(loaded, stored);
 #pragma unroll
@@ -242,11 +250,12 @@ struct StridedOperands {
 
 template <class scalar_t, int kOut, int kIn, class index_t, class Op>
 __global__ void __launch_bounds__(kThreads)
-strided_kernel(StridedOperands<kOut + kIn, index_t> operands, index_t n, Op op) {
+    strided_kernel(StridedOperands<kOut + kIn, index_t> operands, index_t n, Op op) {
   using acc_t = compute_t<scalar_t>;
   constexpr int kTensors = kOut + kIn;
   const index_t stride = static_cast<index_t>(gridDim.x) * blockDim.x;
-  for (index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
     int64_t offset[kTensors] = {};
     index_t rest = i;
     for (int d = 0; d < operands.ndim; ++d) {
@@ -279,7 +288,8 @@ template <auto kernel>
 int64_t resident_blocks(int multiprocessors) {
   static const int per_multiprocessor = [] {
     int blocks = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, 0) != cudaSuccess) {
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, 0) !=
+        cudaSuccess) {
       (void)cudaGetLastError();  // not fatal: fall back to a full SM's worth
       blocks = kBlocksPerMultiprocessor;
     }
@@ -358,9 +368,8 @@ void with_scalar_type(c10::ScalarType dtype, const Launch& launch) {
 
 template <int kOut, int kIn, class Op>
 void launch_elementwise(const ElementwiseArgs& args, const Op& op) {
-  with_scalar_type(args.dtype, [&](auto zero) {
-    launch_typed<decltype(zero), kOut, kIn>(args, op);
-  });
+  with_scalar_type(
+      args.dtype, [&](auto zero) { launch_typed<decltype(zero), kOut, kIn>(args, op); });
 }
 
 template <template <class> class Method, class Loops>
@@ -382,5 +391,5 @@ LaunchTable launchers_for() {
   });
 }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

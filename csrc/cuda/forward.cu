@@ -6,9 +6,7 @@
 namespace torch_act {
 namespace cuda {
 
-LaunchTable forward_launchers() {
-  return launchers_for<Forward>();
-}
+LaunchTable forward_launchers() { return launchers_for<Forward>(); }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

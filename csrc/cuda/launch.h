@@ -89,11 +89,11 @@ struct PerChannelArgs {
   char* out;                // the output, or the input's gradient
   const char* grad_output;  // backward only
   const char* self;
-  const char* param;        // `channels` values, contiguous
-  void* block_sums;         // backward only, of the compute type:
-                            // [sum_rows()][channels][sum_inner()]
+  const char* param;  // `channels` values, contiguous
+  void* block_sums;   // backward only, of the compute type:
+                      // [sum_rows()][channels][sum_inner()]
   ChannelLayout layout;
-  ChannelWalkKind walk;     // which of the splits below applies
+  ChannelWalkKind walk;  // which of the splits below applies
   ChannelSplit split;
   RowSplit rows;
   ColumnSplit columns;
@@ -128,7 +128,8 @@ struct PerChannelArgs {
 // Picks the walk over `layout` on a GPU of `multiprocessors`: fills
 // args.layout, walk and its split, and returns true; or returns false where
 // the grid would have more blocks than CUDA allows.
-inline bool plan_channel_walk(PerChannelArgs& args, const ChannelLayout& layout, int multiprocessors) {
+inline bool plan_channel_walk(
+    PerChannelArgs& args, const ChannelLayout& layout, int multiprocessors) {
   args.layout = layout;
   // Several waves of blocks: a partial last wave then costs little, whatever
   // the kernel's occupancy.
@@ -159,12 +160,11 @@ struct PerChannelLaunchers {
 // channel of the input seen as a [rows, channels] matrix). RReLU's noise has
 // the input's shape, so it never takes the per-channel kernels and gets none
 // compiled.
-using PerChannelActivations =
-    Concat<TypeList<Prelu, SwishLearnable>, BiasActivations>::type;
+using PerChannelActivations = Concat<TypeList<Prelu, SwishLearnable>, BiasActivations>::type;
 using PerChannelTable = TableOf<PerChannelLaunchers, PerChannelActivations>;
 
 // Every param activation's per-channel launchers (per_channel.cu).
 PerChannelTable per_channel_launchers();
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

@@ -54,8 +54,7 @@ __device__ compute_t<scalar_t> param_of(const PerChannelArgs& args, const Walk& 
 }
 
 template <class scalar_t, class Op>
-__global__ void __launch_bounds__(kChannelThreads)
-forward_kernel(PerChannelArgs args, Op op) {
+__global__ void __launch_bounds__(kChannelThreads) forward_kernel(PerChannelArgs args, Op op) {
   using acc_t = compute_t<scalar_t>;
   auto* out = reinterpret_cast<scalar_t*>(args.out);
   const auto* self = reinterpret_cast<const scalar_t*>(args.self);
@@ -63,7 +62,9 @@ forward_kernel(PerChannelArgs args, Op op) {
     const acc_t param = param_of<scalar_t>(args, walk);
     for_each_element(
         walk, [&](int64_t i) { return self[i]; },
-        [&](int64_t i, scalar_t x) { out[i] = static_cast<scalar_t>(op(static_cast<acc_t>(x), param)); });
+        [&](int64_t i, scalar_t x) {
+          out[i] = static_cast<scalar_t>(op(static_cast<acc_t>(x), param));
+        });
   };
   switch (args.walk) {
     case ChannelWalkKind::kChannels:
@@ -78,7 +79,8 @@ forward_kernel(PerChannelArgs args, Op op) {
 // Writes the input's gradient over the walk; returns the thread's sum of the
 // parameter's gradient.
 template <class scalar_t, class Walk, class Op>
-__device__ compute_t<scalar_t> backward_walk(const PerChannelArgs& args, const Walk& walk, const Op& op) {
+__device__ compute_t<scalar_t> backward_walk(
+    const PerChannelArgs& args, const Walk& walk, const Op& op) {
   using acc_t = compute_t<scalar_t>;
   struct Pair {
     scalar_t grad_output, self;
@@ -91,8 +93,7 @@ __device__ compute_t<scalar_t> backward_walk(const PerChannelArgs& args, const W
   for_each_element(
       walk, [&](int64_t i) { return Pair{grad_output[i], self[i]}; },
       [&](int64_t i, const Pair& v) {
-        const auto grads =
-            op(static_cast<acc_t>(v.grad_output), static_cast<acc_t>(v.self), param);
+        const auto grads = op(static_cast<acc_t>(v.grad_output), static_cast<acc_t>(v.self), param);
         grad_input[i] = static_cast<scalar_t>(grads[0]);
         param_grad += grads[1];
       });
@@ -126,7 +127,7 @@ __device__ T block_sum(T value) {
 // Long rows: each block sums one chunk of one channel.
 template <class scalar_t, class Op>
 __global__ void __launch_bounds__(kChannelThreads)
-channel_backward_kernel(PerChannelArgs args, Op op) {
+    channel_backward_kernel(PerChannelArgs args, Op op) {
   const ChannelWalk walk(args.layout, args.split, blockIdx.x, threadIdx.x, kChannelThreads);
   const auto param_grad = block_sum(backward_walk<scalar_t>(args, walk, op));
   if (threadIdx.x == 0) {
@@ -137,8 +138,7 @@ channel_backward_kernel(PerChannelArgs args, Op op) {
 // Short rows: each block sums every channel over a run of rows; thread t
 // keeps one position of the row, so a channel's sum gathers several threads.
 template <class scalar_t, class Op>
-__global__ void __launch_bounds__(kChannelThreads)
-row_backward_kernel(PerChannelArgs args, Op op) {
+__global__ void __launch_bounds__(kChannelThreads) row_backward_kernel(PerChannelArgs args, Op op) {
   using acc_t = compute_t<scalar_t>;
   __shared__ acc_t thread_sums[kChannelThreads];
   const RowWalk walk(args.layout, args.rows, blockIdx.x, threadIdx.x);
@@ -158,7 +158,7 @@ row_backward_kernel(PerChannelArgs args, Op op) {
 // rows, so its sum is one channel's already; no block reduction.
 template <class scalar_t, class Op>
 __global__ void __launch_bounds__(kChannelThreads)
-column_backward_kernel(PerChannelArgs args, Op op) {
+    column_backward_kernel(PerChannelArgs args, Op op) {
   const ColumnWalk walk(args.layout, args.columns, blockIdx.x, threadIdx.x, kChannelThreads);
   const auto param_grad = backward_walk<scalar_t>(args, walk, op);
   if (walk.active()) {
@@ -195,11 +195,9 @@ TableOf<PerChannelLaunchers, TypeList<Param...>> table_for(TypeList<Param...>) {
       PerChannelLaunchers<Param>{&launch_forward<Param>, &launch_backward<Param>}...)};
 }
 
-} // namespace
+}  // namespace
 
-PerChannelTable per_channel_launchers() {
-  return table_for(PerChannelActivations{});
-}
+PerChannelTable per_channel_launchers() { return table_for(PerChannelActivations{}); }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

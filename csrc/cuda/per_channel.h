@@ -25,8 +25,7 @@ int multiprocessor_count(c10::DeviceIndex device);
 // nothing where the layout does not fit: a non-dense input, or `others`
 // with other strides.
 inline std::optional<PerChannelArgs> plan_per_channel(
-    const at::Tensor& self, const at::Tensor& param,
-    std::initializer_list<at::Tensor> others) {
+    const at::Tensor& self, const at::Tensor& param, std::initializer_list<at::Tensor> others) {
   const int64_t channels = param.numel();
   if (self.numel() == 0 || !self.is_non_overlapping_and_dense() ||
       (channels != 1 && (self.dim() < 2 || self.size(1) != channels))) {
@@ -103,5 +102,5 @@ bool per_channel_backward(
   return true;
 }
 
-} // namespace cuda
-} // namespace torch_act
+}  // namespace cuda
+}  // namespace torch_act

@@ -38,7 +38,7 @@ std::string record_visits(Walk walk, const ChannelLayout& layout, std::vector<in
     }
     if ((offset / layout.inner) % layout.channels != walk.channel()) {
       return "offset " + std::to_string(offset) + " is not in channel " +
-          std::to_string(walk.channel());
+             std::to_string(walk.channel());
     }
     ++visits[offset];
     prev = offset;
@@ -58,11 +58,12 @@ std::string check_visited_once(const std::vector<int>& visits) {
 
 // Returns an empty string when the walk is right, else what went wrong.
 std::string check_walk(const ChannelLayout& layout, int64_t target_blocks) {
-  const ChannelSplit split = torch_act::cuda::split_channels(layout, target_blocks, kThreads, kBlockElements);
+  const ChannelSplit split =
+      torch_act::cuda::split_channels(layout, target_blocks, kThreads, kBlockElements);
   if (split.chunk % kThreads != 0 || split.splits < 1 ||
       (split.splits - 1) * split.chunk >= layout.per_channel()) {
     return "bad split: chunk " + std::to_string(split.chunk) + ", splits " +
-        std::to_string(split.splits);
+           std::to_string(split.splits);
   }
   const int64_t numel = layout.outer * layout.channels * layout.inner;
   std::vector<int> visits(numel, 0);
@@ -120,7 +121,7 @@ std::string check_row_walk(const ChannelLayout& layout, int64_t target_blocks) {
       if (thread < 0 || thread >= split.active_threads ||
           RowWalk(layout, split, 0, thread).channel() != channel) {
         return "thread " + std::to_string(thread) + " summed into channel " +
-            std::to_string(channel);
+               std::to_string(channel);
       }
       ++summed[thread];
     }
@@ -128,7 +129,7 @@ std::string check_row_walk(const ChannelLayout& layout, int64_t target_blocks) {
   for (int thread = 0; thread < split.active_threads; ++thread) {
     if (summed[thread] != 1) {
       return "thread " + std::to_string(thread) + " summed " + std::to_string(summed[thread]) +
-          " times";
+             " times";
     }
   }
   // All active lanes of a block read one contiguous run.
@@ -186,17 +187,16 @@ std::string check_column_walk(const ChannelLayout& layout, int64_t target_blocks
   return "";
 }
 
-} // namespace
+}  // namespace
 
 int main() {
   // (outer, channels, inner): NCHW-like, NHWC-like (inner 1), one value over
   // everything, rows shorter and longer than a block, odd sizes.
   const std::vector<ChannelLayout> layouts = {
-      {1, 1, 1},        {1, 1, 255},     {1, 1, 256},    {1, 1, 70001},  {8192, 8, 1},
-      {64, 3, 1},       {4, 3, 49},      {2, 64, 1000},  {3, 5, 257},    {7, 1, 300},
-      {1000, 2, 7},     {5, 300, 1},     {1, 16, 4096},  {33, 17, 129},  {2, 3, 100000},
-      {600, 1000, 1},   {1, 2, 65536},   {256, 1, 256},  {4096, 64, 1},  {100, 129, 1},
-      {50, 5, 50},      {10, 256, 1},
+      {1, 1, 1},     {1, 1, 255},   {1, 1, 256},    {1, 1, 70001},  {8192, 8, 1},  {64, 3, 1},
+      {4, 3, 49},    {2, 64, 1000}, {3, 5, 257},    {7, 1, 300},    {1000, 2, 7},  {5, 300, 1},
+      {1, 16, 4096}, {33, 17, 129}, {2, 3, 100000}, {600, 1000, 1}, {1, 2, 65536}, {256, 1, 256},
+      {4096, 64, 1}, {100, 129, 1}, {50, 5, 50},    {10, 256, 1},
   };
   const std::vector<int64_t> target_blocks = {1, 7, 132 * 8, 144 * 8};
   int passed = 0;
@@ -210,16 +210,15 @@ int main() {
         if ((name == "RowWalk" && !short_rows) || (name == "ColumnWalk" && short_rows)) {
           continue;
         }
-        const std::string error = name == "RowWalk" ? check_row_walk(layout, target)
-            : name == "ColumnWalk"                  ? check_column_walk(layout, target)
-                                                    : check_walk(layout, target);
+        const std::string error = name == "RowWalk"      ? check_row_walk(layout, target)
+                                  : name == "ColumnWalk" ? check_column_walk(layout, target)
+                                                         : check_walk(layout, target);
         ++(error.empty() ? passed : failed);
         std::printf(
             "%s  %s outer=%lld channels=%lld inner=%lld target_blocks=%lld%s%s\n",
-            error.empty() ? "PASS" : "FAIL", walk,
-            static_cast<long long>(layout.outer), static_cast<long long>(layout.channels),
-            static_cast<long long>(layout.inner), static_cast<long long>(target),
-            error.empty() ? "" : "  ", error.c_str());
+            error.empty() ? "PASS" : "FAIL", walk, static_cast<long long>(layout.outer),
+            static_cast<long long>(layout.channels), static_cast<long long>(layout.inner),
+            static_cast<long long>(target), error.empty() ? "" : "  ", error.c_str());
       }
     }
   }

@@ -34,8 +34,9 @@ int failed = 0;
 
 void report(const std::string& name, const std::string& error) {
   ++(error.empty() ? passed : failed);
-  std::printf("%s  %s%s%s\n", error.empty() ? "PASS" : "FAIL", name.c_str(),
-              error.empty() ? "" : ": ", error.c_str());
+  std::printf(
+      "%s  %s%s%s\n", error.empty() ? "PASS" : "FAIL", name.c_str(), error.empty() ? "" : ": ",
+      error.c_str());
 }
 
 template <class T>
@@ -78,7 +79,7 @@ T not_written() {
 template <class T>
 std::string at_element(const char* what, int64_t i, T got, double expected) {
   return std::string(what) + " element " + std::to_string(i) + ": got " +
-      std::to_string(as_double(got)) + ", expected " + std::to_string(expected);
+         std::to_string(as_double(got)) + ", expected " + std::to_string(expected);
 }
 
 // ---------------------------------------------------------------- per channel
@@ -149,8 +150,8 @@ std::string check_per_channel(const ChannelLayout& layout, int multiprocessors, 
       }
     }
     if (!(std::abs(sum - expected_sum[c]) <= tolerance * magnitude[c] + 1e-30)) {
-      return "parameter gradient of channel " + std::to_string(c) + ": got " +
-          std::to_string(sum) + ", expected " + std::to_string(expected_sum[c]);
+      return "parameter gradient of channel " + std::to_string(c) + ": got " + std::to_string(sum) +
+             ", expected " + std::to_string(expected_sum[c]);
     }
   }
   return "";
@@ -166,12 +167,12 @@ struct PerChannelCase {
   int multiprocessors;
 };
 const std::vector<PerChannelCase> kPerChannelCases = {
-    {{1, 1, 1}, 1},     {{1, 1, 255}, 1},    {{1, 1, 70001}, 1},  {{64, 3, 1}, 1},
-    {{32, 8, 1}, 1},    {{16, 17, 1}, 1},    {{8, 33, 1}, 1},     {{4, 5, 1}, 1},
-    {{4, 3, 49}, 1},    {{196, 3, 1}, 1},    {{4, 3, 4096}, 1},   {{2, 40, 40}, 1},
-    {{3, 2, 20001}, 2}, {{1024, 16, 1}, 1},  {{4096, 64, 1}, 1},  {{33, 17, 129}, 1},
-    {{1, 16, 4096}, 1}, {{50, 5, 50}, 1},    {{9000, 1, 1}, 3},   {{512, 300, 1}, 1},
-    {{7, 100, 3}, 1},   {{3, 1000, 1}, 1},   {{40, 64, 31}, 2},   {{1, 257, 1}, 1},
+    {{1, 1, 1}, 1},     {{1, 1, 255}, 1},   {{1, 1, 70001}, 1}, {{64, 3, 1}, 1},
+    {{32, 8, 1}, 1},    {{16, 17, 1}, 1},   {{8, 33, 1}, 1},    {{4, 5, 1}, 1},
+    {{4, 3, 49}, 1},    {{196, 3, 1}, 1},   {{4, 3, 4096}, 1},  {{2, 40, 40}, 1},
+    {{3, 2, 20001}, 2}, {{1024, 16, 1}, 1}, {{4096, 64, 1}, 1}, {{33, 17, 129}, 1},
+    {{1, 16, 4096}, 1}, {{50, 5, 50}, 1},   {{9000, 1, 1}, 3},  {{512, 300, 1}, 1},
+    {{7, 100, 3}, 1},   {{3, 1000, 1}, 1},  {{40, 64, 31}, 2},  {{1, 257, 1}, 1},
 };
 
 // Half and bfloat16 load and store differently but share float's math: a
@@ -181,13 +182,13 @@ void check_per_channel_cases() {
   constexpr bool kReduced = !std::is_same_v<scalar_t, float> && !std::is_same_v<scalar_t, double>;
   for (size_t i = 0; i < kPerChannelCases.size(); i += kReduced ? 4 : 1) {
     const auto& [layout, multiprocessors] = kPerChannelCases[i];
-    const std::string where = std::string(type_name<scalar_t>()) + " outer=" +
-        std::to_string(layout.outer) + " channels=" + std::to_string(layout.channels) +
-        " inner=" + std::to_string(layout.inner) + " multiprocessors=" +
-        std::to_string(multiprocessors);
+    const std::string where =
+        std::string(type_name<scalar_t>()) + " outer=" + std::to_string(layout.outer) +
+        " channels=" + std::to_string(layout.channels) + " inner=" + std::to_string(layout.inner) +
+        " multiprocessors=" + std::to_string(multiprocessors);
     report("prelu " + where, check_per_channel<scalar_t>(layout, multiprocessors, Prelu{}));
-    report("swish " + where,
-           check_per_channel<scalar_t>(layout, multiprocessors, SwishLearnable{}));
+    report(
+        "swish " + where, check_per_channel<scalar_t>(layout, multiprocessors, SwishLearnable{}));
   }
 }
 
@@ -204,8 +205,9 @@ struct Iteration {
   std::vector<int64_t> first;  // of each operand within its storage
   ElementwiseArgs args{};
 
-  Iteration(std::vector<int64_t> sizes_, std::vector<std::vector<int64_t>> strides_,
-            std::vector<int64_t> first_)
+  Iteration(
+      std::vector<int64_t> sizes_, std::vector<std::vector<int64_t>> strides_,
+      std::vector<int64_t> first_)
       : sizes(std::move(sizes_)), strides(std::move(strides_)), first(std::move(first_)) {
     int64_t numel = 1;
     for (const int64_t s : sizes) numel *= s;
@@ -216,8 +218,9 @@ struct Iteration {
     for (int t = 0; t < kOut + kIn; ++t) {
       int64_t extent = 1;
       for (int d = 0; d < args.ndim; ++d) extent += (sizes[d] - 1) * strides[t][d];
-      storage.push_back(t < kOut ? std::vector<scalar_t>(first[t] + extent, not_written<scalar_t>())
-                                 : random_values<scalar_t>(first[t] + extent, 10 + t));
+      storage.push_back(
+          t < kOut ? std::vector<scalar_t>(first[t] + extent, not_written<scalar_t>())
+                   : random_values<scalar_t>(first[t] + extent, 10 + t));
       args.data[t] = reinterpret_cast<char*>(storage[t].data() + first[t]);
     }
     for (int d = 0; d < args.ndim; ++d) {
@@ -248,7 +251,8 @@ struct Iteration {
     using acc_t = compute_t<scalar_t>;
     for (int64_t i = 0; i < args.numel; ++i) {
       acc_t in[kIn];
-      for (int k = 0; k < kIn; ++k) in[k] = static_cast<acc_t>(storage[kOut + k][offset(kOut + k, i)]);
+      for (int k = 0; k < kIn; ++k)
+        in[k] = static_cast<acc_t>(storage[kOut + k][offset(kOut + k, i)]);
       const auto result = apply(op, in, std::make_index_sequence<kIn>{});
       for (int o = 0; o < kOut; ++o) {
         const auto expected = static_cast<scalar_t>(output_of<kOut>(result, o));
@@ -266,7 +270,8 @@ struct Iteration {
 // flat kernel's aligned vectors; otherwise the strided kernel), inputs
 // listed in `broadcast` one value for every element.
 template <class scalar_t, int kOut, int kIn>
-Iteration<scalar_t, kOut, kIn> contiguous_1d(int64_t n, int64_t first, std::vector<int> broadcast = {}) {
+Iteration<scalar_t, kOut, kIn> contiguous_1d(
+    int64_t n, int64_t first, std::vector<int> broadcast = {}) {
   std::vector<std::vector<int64_t>> strides(kOut + kIn, std::vector<int64_t>{1});
   for (const int t : broadcast) strides[kOut + t] = {0};
   return {{n}, strides, std::vector<int64_t>(kOut + kIn, first)};
@@ -291,17 +296,21 @@ Iteration<scalar_t, kOut, kIn> zero_dim() {
 template <class scalar_t, int kOut, int kIn, class Op>
 void check_elementwise(const std::string& name, const Op& op) {
   const std::string where = name + " " + type_name<scalar_t>();
-  const auto elementwise = [&](const ElementwiseArgs& args) { launch_elementwise<kOut, kIn>(args, op); };
+  const auto elementwise = [&](const ElementwiseArgs& args) {
+    launch_elementwise<kOut, kIn>(args, op);
+  };
   // Lengths around every vector width and past one block's tile of vectors.
   for (const int64_t n : {1, 2, 3, 7, 8, 9, 31, 33, 4097, 70001}) {
     for (const int64_t first : {0, 1}) {
-      report(where + " 1-D n=" + std::to_string(n) + (first ? " misaligned" : " aligned"),
-             contiguous_1d<scalar_t, kOut, kIn>(n, first).run_and_check(elementwise, op));
+      report(
+          where + " 1-D n=" + std::to_string(n) + (first ? " misaligned" : " aligned"),
+          contiguous_1d<scalar_t, kOut, kIn>(n, first).run_and_check(elementwise, op));
     }
   }
   if constexpr (kIn > 1) {
-    report(where + " broadcast last input",
-           contiguous_1d<scalar_t, kOut, kIn>(4097, 0, {kIn - 1}).run_and_check(elementwise, op));
+    report(
+        where + " broadcast last input",
+        contiguous_1d<scalar_t, kOut, kIn>(4097, 0, {kIn - 1}).run_and_check(elementwise, op));
   }
   // A block per tile (GridSize::kPerTile): more blocks than the emulated GPU
   // holds at once (2), the flat kernel's and the strided kernel's.
@@ -311,14 +320,20 @@ void check_elementwise(const std::string& name, const Op& op) {
   };
   per_tile("1-D n=70001", contiguous_1d<scalar_t, kOut, kIn>(70001, 0));
   per_tile("transposed", transposed_2d<scalar_t, kOut, kIn>(37, 61));
-  report(where + " transposed, 32-bit index",
-         transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
-             [&](const ElementwiseArgs& args) { launch_strided<scalar_t, kOut, kIn, uint32_t>(args, op); },
-             op));
-  report(where + " transposed, 64-bit index",
-         transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
-             [&](const ElementwiseArgs& args) { launch_strided<scalar_t, kOut, kIn, int64_t>(args, op); },
-             op));
+  report(
+      where + " transposed, 32-bit index", transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
+                                               [&](const ElementwiseArgs& args) {
+                                                 launch_strided<scalar_t, kOut, kIn, uint32_t>(
+                                                     args, op);
+                                               },
+                                               op));
+  report(
+      where + " transposed, 64-bit index", transposed_2d<scalar_t, kOut, kIn>(37, 61).run_and_check(
+                                               [&](const ElementwiseArgs& args) {
+                                                 launch_strided<scalar_t, kOut, kIn, int64_t>(
+                                                     args, op);
+                                               },
+                                               op));
   report(where + " 0-dim", zero_dim<scalar_t, kOut, kIn>().run_and_check(elementwise, op));
 }
 
@@ -365,18 +380,19 @@ void check_launch_table() {
     const auto check_method = [&]<template <class> class Method>(const char* method) {
       using Call = MethodCall<Method, Loops>;
       const auto launcher = table.get<Loops>().*(Method<Act>::template slot<Loops>);
-      const std::string where =
-          std::string(Act::name) + " " + method + " " + type_name<scalar_t>();
+      const std::string where = std::string(Act::name) + " " + method + " " + type_name<scalar_t>();
       if (launcher == nullptr) {
         report(where, "no launcher in the table");
         return;
       }
       const typename Call::Op op{act};
       const auto launch = [&](const ElementwiseArgs& args) { launcher(args, act); };
-      report(where + " flat",
-             contiguous_1d<scalar_t, Call::kOut, Call::kIn>(4097, 0).run_and_check(launch, op));
-      report(where + " strided",
-             transposed_2d<scalar_t, Call::kOut, Call::kIn>(31, 29).run_and_check(launch, op));
+      report(
+          where + " flat",
+          contiguous_1d<scalar_t, Call::kOut, Call::kIn>(4097, 0).run_and_check(launch, op));
+      report(
+          where + " strided",
+          transposed_2d<scalar_t, Call::kOut, Call::kIn>(31, 29).run_and_check(launch, op));
     };
     check_method.template operator()<Forward>("forward");
     check_method.template operator()<Backward>("backward");
@@ -385,14 +401,16 @@ void check_launch_table() {
   std::apply([&](auto&... entry) { (check_entry(&entry), ...); }, table.loops);
 }
 
-} // namespace
+}  // namespace
 
 // The grid of either GridSize: whole tiles or the resident cap, at least one
 // block, never more than a launch may hold.
 void check_grid_sizes() {
   const auto expect = [](const char* what, int64_t got, int64_t expected) {
-    report(std::string("grid_blocks: ") + what,
-           got == expected ? "" : "got " + std::to_string(got) + ", expected " + std::to_string(expected));
+    report(
+        std::string("grid_blocks: ") + what,
+        got == expected ? ""
+                        : "got " + std::to_string(got) + ", expected " + std::to_string(expected));
   };
   constexpr int64_t kMaxGrid = std::numeric_limits<int32_t>::max();
   expect("resident caps", grid_blocks(18, 2, GridSize::kResident), 2);

@@ -33,9 +33,7 @@ using TensorList = std::vector<Tensor>;
 int passed = 0;
 int failed = 0;
 
-std::string first_line(const std::string& s) {
-  return s.substr(0, s.find('\n'));
-}
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 // Runs one check. `body` returns whether it passed and may fill `detail`; an
 // exception counts as a failure.
@@ -62,8 +60,8 @@ std::string sci(double v) {
 }
 
 // |actual - expected| <= atol + rtol |expected| everywhere (NaN fails).
-bool close(const Tensor& actual, const Tensor& expected, double rtol, double atol,
-           std::string& detail) {
+bool close(
+    const Tensor& actual, const Tensor& expected, double rtol, double atol, std::string& detail) {
   if (!actual.defined() || !expected.defined()) {
     detail = "undefined tensor";
     return false;
@@ -81,13 +79,14 @@ bool close(const Tensor& actual, const Tensor& expected, double rtol, double ato
   }
   const Tensor err = (a - e).abs();
   const double excess = (err - (atol + rtol * e.abs())).max().item<double>();
-  detail += (detail.empty() ? "" : ", ") + std::string("max abs err ") +
-            sci(err.max().item<double>());
+  detail +=
+      (detail.empty() ? "" : ", ") + std::string("max abs err ") + sci(err.max().item<double>());
   return excess <= 0;  // false for NaN
 }
 
-bool all_close(const TensorList& actual, const TensorList& expected, double rtol,
-               double atol, std::string& detail) {
+bool all_close(
+    const TensorList& actual, const TensorList& expected, double rtol, double atol,
+    std::string& detail) {
   if (actual.size() != expected.size()) {
     detail = "different number of tensors";
     return false;
@@ -111,9 +110,7 @@ using FloatSig = Tensor(const Tensor&, double);
 using TensorSig = Tensor(const Tensor&, const Tensor&);
 using GeluSig = Tensor(const Tensor&, c10::string_view);
 
-Tensor ta_unary(const char* name, const Tensor& x) {
-  return op<UnarySig>(name).call(x);
-}
+Tensor ta_unary(const char* name, const Tensor& x) { return op<UnarySig>(name).call(x); }
 Tensor ta_float(const char* name, const Tensor& x, double p) {
   return op<FloatSig>(name).call(x, p);
 }
@@ -179,32 +176,58 @@ std::vector<Case> cases(int64_t channels) {
   auto swish_ref = [](const Tensor& x, const Tensor& b) { return x * at::sigmoid(b * x); };
   using P = const TensorList&;
   return {
-      {"relu", [](auto& x, P) { return ta_unary("torch_act::relu", x); },
-       [](auto& x, P) { return at::relu(x); }, {}},
-      {"leaky_relu(0.2)", [](auto& x, P) { return ta_float("torch_act::leaky_relu", x, 0.2); },
-       [](auto& x, P) { return at::leaky_relu(x, 0.2); }, {}},
-      {"elu(1.3)", [](auto& x, P) { return ta_float("torch_act::elu", x, 1.3); },
-       [](auto& x, P) { return at::elu(x, 1.3); }, {}},
-      {"selu", [](auto& x, P) { return ta_unary("torch_act::selu", x); },
-       [](auto& x, P) { return at::selu(x); }, {}},
-      {"silu", [](auto& x, P) { return ta_unary("torch_act::silu", x); },
-       [](auto& x, P) { return at::silu(x); }, {}},
-      {"sigmoid", [](auto& x, P) { return ta_unary("torch_act::sigmoid", x); },
-       [](auto& x, P) { return at::sigmoid(x); }, {}},
-      {"tanh", [](auto& x, P) { return ta_unary("torch_act::tanh", x); },
-       [](auto& x, P) { return at::tanh(x); }, {}},
-      {"swish(1.7)", [](auto& x, P) { return ta_float("torch_act::swish", x, 1.7); },
-       [](auto& x, P) { return x * at::sigmoid(1.7 * x); }, {}},
-      {"swish.Tensor", [](auto& x, P p) { return ta_swish_t(x, p[0]); },
-       [=](auto& x, P p) { return swish_ref(x, p[0]); }, {beta}},
-      {"gelu(none)", [](auto& x, P) { return ta_gelu(x, "none"); },
-       [](auto& x, P) { return at::gelu(x, "none"); }, {}},
-      {"gelu(tanh)", [](auto& x, P) { return ta_gelu(x, "tanh"); },
-       [](auto& x, P) { return at::gelu(x, "tanh"); }, {}},
-      {"prelu(per channel)", [](auto& x, P p) { return ta_prelu(x, p[0]); },
-       [](auto& x, P p) { return at::prelu(x, p[0]); }, {prelu_w}},
-      {"prelu(one weight)", [](auto& x, P p) { return ta_prelu(x, p[0]); },
-       [](auto& x, P p) { return at::prelu(x, p[0]); }, {prelu_w1}},
+      {"relu",
+       [](auto& x, P) { return ta_unary("torch_act::relu", x); },
+       [](auto& x, P) { return at::relu(x); },
+       {}},
+      {"leaky_relu(0.2)",
+       [](auto& x, P) { return ta_float("torch_act::leaky_relu", x, 0.2); },
+       [](auto& x, P) { return at::leaky_relu(x, 0.2); },
+       {}},
+      {"elu(1.3)",
+       [](auto& x, P) { return ta_float("torch_act::elu", x, 1.3); },
+       [](auto& x, P) { return at::elu(x, 1.3); },
+       {}},
+      {"selu",
+       [](auto& x, P) { return ta_unary("torch_act::selu", x); },
+       [](auto& x, P) { return at::selu(x); },
+       {}},
+      {"silu",
+       [](auto& x, P) { return ta_unary("torch_act::silu", x); },
+       [](auto& x, P) { return at::silu(x); },
+       {}},
+      {"sigmoid",
+       [](auto& x, P) { return ta_unary("torch_act::sigmoid", x); },
+       [](auto& x, P) { return at::sigmoid(x); },
+       {}},
+      {"tanh",
+       [](auto& x, P) { return ta_unary("torch_act::tanh", x); },
+       [](auto& x, P) { return at::tanh(x); },
+       {}},
+      {"swish(1.7)",
+       [](auto& x, P) { return ta_float("torch_act::swish", x, 1.7); },
+       [](auto& x, P) { return x * at::sigmoid(1.7 * x); },
+       {}},
+      {"swish.Tensor",
+       [](auto& x, P p) { return ta_swish_t(x, p[0]); },
+       [=](auto& x, P p) { return swish_ref(x, p[0]); },
+       {beta}},
+      {"gelu(none)",
+       [](auto& x, P) { return ta_gelu(x, "none"); },
+       [](auto& x, P) { return at::gelu(x, "none"); },
+       {}},
+      {"gelu(tanh)",
+       [](auto& x, P) { return ta_gelu(x, "tanh"); },
+       [](auto& x, P) { return at::gelu(x, "tanh"); },
+       {}},
+      {"prelu(per channel)",
+       [](auto& x, P p) { return ta_prelu(x, p[0]); },
+       [](auto& x, P p) { return at::prelu(x, p[0]); },
+       {prelu_w}},
+      {"prelu(one weight)",
+       [](auto& x, P p) { return ta_prelu(x, p[0]); },
+       [](auto& x, P p) { return at::prelu(x, p[0]); },
+       {prelu_w1}},
   };
 }
 
@@ -217,8 +240,9 @@ TensorList leaves(const TensorList& ts) {
 }
 
 // Gradients of sum(f(x, params) * grad_output) w.r.t. x and params.
-TensorList gradients(const Case& c, bool ours, const Tensor& x, const TensorList& params,
-                     const Tensor& grad_output) {
+TensorList gradients(
+    const Case& c, bool ours, const Tensor& x, const TensorList& params,
+    const Tensor& grad_output) {
   TensorList inputs = leaves({x});
   const TensorList ps = leaves(params);
   inputs.insert(inputs.end(), ps.begin(), ps.end());
@@ -231,17 +255,17 @@ void check_against_aten() {
   const Tensor contiguous = at::randn({4, 5, 37}, at::kDouble) * 3;
   // transpose(0, 2) keeps dim 1 (PReLU's channel dim) and is not contiguous.
   const Tensor strided = (at::randn({37, 5, 4}, at::kDouble) * 3).transpose(0, 2);
-  for (const auto& [layout, x] :
-       std::vector<std::pair<std::string, Tensor>>{{"contiguous", contiguous},
-                                                   {"strided", strided}}) {
+  for (const auto& [layout, x] : std::vector<std::pair<std::string, Tensor>>{
+           {"contiguous", contiguous}, {"strided", strided}}) {
     for (const Case& c : cases(x.size(1))) {
       check("forward " + c.name + " " + layout, [&](std::string& detail) {
         return close(c.ours(x, c.params), c.reference(x, c.params), 1e-12, 1e-12, detail);
       });
       check("grad " + c.name + " " + layout, [&](std::string& detail) {
         const Tensor g = at::randn(x.sizes(), at::kDouble);
-        return all_close(gradients(c, true, x, c.params, g),
-                         gradients(c, false, x, c.params, g), 1e-10, 1e-12, detail);
+        return all_close(
+            gradients(c, true, x, c.params, g), gradients(c, false, x, c.params, g), 1e-10, 1e-12,
+            detail);
       });
     }
   }
@@ -252,8 +276,8 @@ void check_backward_ops() {
   const Tensor x = at::randn({3, 4, 19}, at::kDouble) * 3;
   const Tensor g = at::randn_like(x);
   check("gelu_backward(tanh) direct", [&](std::string& detail) {
-    const auto h = op<Tensor(const Tensor&, const Tensor&, c10::string_view)>(
-        "torch_act::gelu_backward");
+    const auto h =
+        op<Tensor(const Tensor&, const Tensor&, c10::string_view)>("torch_act::gelu_backward");
     return close(h.call(g, x, "tanh"), at::gelu_backward(g, x, "tanh"), 1e-12, 1e-12, detail);
   });
   check("sigmoid_backward direct (from the output)", [&](std::string& detail) {
@@ -290,8 +314,9 @@ void check_inplace_ops() {
       const Tensor xe = x.clone().requires_grad_(true);
       const Tensor ye = reference(xe);
       const bool values = close(y, ye, 1e-12, 1e-12, detail);
-      const bool grads = close(torch::autograd::grad({y}, {xr}, {g})[0],
-                               torch::autograd::grad({ye}, {xe}, {g})[0], 1e-12, 1e-12, detail);
+      const bool grads = close(
+          torch::autograd::grad({y}, {xr}, {g})[0], torch::autograd::grad({ye}, {xe}, {g})[0],
+          1e-12, 1e-12, detail);
       return values && grads;
     });
   }
@@ -329,8 +354,8 @@ struct Net {
   Tensor w1, b1, w2, b2, w3, b3, prelu_weight, beta;
 
   std::vector<std::pair<std::string, Tensor>> named_parameters() const {
-    return {{"linear1.weight", w1}, {"linear1.bias", b1}, {"linear2.weight", w2},
-            {"linear2.bias", b2},   {"linear3.weight", w3}, {"linear3.bias", b3},
+    return {{"linear1.weight", w1},         {"linear1.bias", b1},   {"linear2.weight", w2},
+            {"linear2.bias", b2},           {"linear3.weight", w3}, {"linear3.bias", b3},
             {"prelu.weight", prelu_weight}, {"swish.beta", beta}};
   }
 
@@ -352,10 +377,15 @@ Tensor param(at::IntArrayRef sizes, double scale) {
 void check_network_gradients() {
   const int64_t batch = 8, in = 5, hidden = 6, out = 3;
   const Tensor x = at::randn({batch, in}, at::kDouble);
-  Net net{param({hidden, in}, 0.6),  param({hidden}, 0.3), param({hidden, hidden}, 0.5),
-          param({hidden}, 0.3),      param({out, hidden}, 0.5), param({out}, 0.3),
-          (at::rand({hidden}, at::kDouble) * 0.4 + 0.1).requires_grad_(true),
-          at::full({1}, 1.3, at::kDouble).requires_grad_(true)};
+  Net net{
+      param({hidden, in}, 0.6),
+      param({hidden}, 0.3),
+      param({hidden, hidden}, 0.5),
+      param({hidden}, 0.3),
+      param({out, hidden}, 0.5),
+      param({out}, 0.3),
+      (at::rand({hidden}, at::kDouble) * 0.4 + 0.1).requires_grad_(true),
+      at::full({1}, 1.3, at::kDouble).requires_grad_(true)};
 
   check("net loss.backward() runs", [&](std::string& detail) {
     const Tensor loss = net.loss(x);
@@ -384,9 +414,9 @@ void check_network_gradients() {
 // s = sum_k <first_k, v_k> for fixed random v, checks ds/dinputs (the second
 // backward) against central differences of s, where s is re-evaluated from
 // first-order gradients only.
-void check_double_backward(const std::string& name,
-                           const std::function<Tensor(const TensorList&)>& loss,
-                           const TensorList& initial) {
+void check_double_backward(
+    const std::string& name, const std::function<Tensor(const TensorList&)>& loss,
+    const TensorList& initial) {
   check("double backward " + name + " vs finite differences", [&](std::string& detail) {
     const TensorList inputs = leaves(initial);
     TensorList v;
@@ -421,22 +451,23 @@ void check_double_backward(const std::string& name,
 void check_double_backwards() {
   const Tensor x = at::randn({3, 4, 5}, at::kDouble) * 2;
   const Tensor c = at::randn_like(x);  // makes the loss a generic linear functional
-  check_double_backward("gelu(none)", [&](const TensorList& in) {
-    return (ta_gelu(in[0], "none") * c).sum();
-  }, {x});
-  check_double_backward("gelu(tanh)", [&](const TensorList& in) {
-    return (ta_gelu(in[0], "tanh") * c).sum();
-  }, {x});
+  check_double_backward(
+      "gelu(none)", [&](const TensorList& in) { return (ta_gelu(in[0], "none") * c).sum(); }, {x});
+  check_double_backward(
+      "gelu(tanh)", [&](const TensorList& in) { return (ta_gelu(in[0], "tanh") * c).sum(); }, {x});
   // ELU saves its output: the second backward flows back through the forward.
-  check_double_backward("elu(1.3)", [&](const TensorList& in) {
-    return (ta_float("torch_act::elu", in[0], 1.3) * c).sum();
-  }, {x});
-  check_double_backward("swish.Tensor (x and beta)", [&](const TensorList& in) {
-    return (ta_swish_t(in[0], in[1]) * c).sum();
-  }, {x, at::full({}, 0.8, at::kDouble)});
-  check_double_backward("prelu (x and weight)", [&](const TensorList& in) {
-    return (ta_prelu(in[0], in[1]) * c).sum();
-  }, {x, at::rand({4}, at::kDouble)});
+  check_double_backward(
+      "elu(1.3)",
+      [&](const TensorList& in) { return (ta_float("torch_act::elu", in[0], 1.3) * c).sum(); },
+      {x});
+  check_double_backward(
+      "swish.Tensor (x and beta)",
+      [&](const TensorList& in) { return (ta_swish_t(in[0], in[1]) * c).sum(); },
+      {x, at::full({}, 0.8, at::kDouble)});
+  check_double_backward(
+      "prelu (x and weight)",
+      [&](const TensorList& in) { return (ta_prelu(in[0], in[1]) * c).sum(); },
+      {x, at::rand({4}, at::kDouble)});
 }
 
 // ------------------------------------------------------------ invalid calls
@@ -456,12 +487,14 @@ void check_raises(const std::string& name, const std::function<void()>& body) {
 
 void check_errors() {
   check_raises("gelu approximate='bad'", [] { ta_gelu(at::randn({3}, at::kDouble), "bad"); });
-  check_raises("relu on an integer tensor",
-               [] { ta_unary("torch_act::relu", at::arange(3, at::kLong)); });
-  check_raises("prelu with a weight per wrong channel count",
-               [] { ta_prelu(at::randn({2, 3}, at::kDouble), at::rand({4}, at::kDouble)); });
-  check_raises("swish.Tensor with two betas",
-               [] { ta_swish_t(at::randn({2, 3}, at::kDouble), at::rand({2}, at::kDouble)); });
+  check_raises(
+      "relu on an integer tensor", [] { ta_unary("torch_act::relu", at::arange(3, at::kLong)); });
+  check_raises("prelu with a weight per wrong channel count", [] {
+    ta_prelu(at::randn({2, 3}, at::kDouble), at::rand({4}, at::kDouble));
+  });
+  check_raises("swish.Tensor with two betas", [] {
+    ta_swish_t(at::randn({2, 3}, at::kDouble), at::rand({2}, at::kDouble));
+  });
   // In place, ELU's gradient comes from the saved output, which needs alpha >= 0
   // (out of place it comes from the input, and any alpha works).
   check_raises("elu_(alpha=-1) with requires_grad", [] {
@@ -470,7 +503,7 @@ void check_errors() {
   });
 }
 
-} // namespace
+}  // namespace
 
 int main() {
   torch::manual_seed(0);

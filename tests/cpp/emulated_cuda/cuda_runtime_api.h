@@ -124,11 +124,9 @@ inline void launch(int64_t blocks, int threads, const std::function<void()>& bod
   }
 }
 
-} // namespace emulated_cuda
+}  // namespace emulated_cuda
 
-inline void __syncthreads() {
-  emulated_cuda::current_block->synced.arrive_and_wait();
-}
+inline void __syncthreads() { emulated_cuda::current_block->synced.arrive_and_wait(); }
 
 // Every lane of the warp must take part (the kernels pass a full mask).
 template <class T>
