@@ -10,6 +10,7 @@ The CUDA kernels (csrc/cuda/) are built when the installed torch has CUDA and
 nvcc is found; TORCH_ACT_CUDA=1 or 0 forces the choice. TORCH_CUDA_ARCH_LIST
 picks the GPU architectures, as for any torch extension.
 """
+
 import glob
 import os
 import platform
@@ -23,7 +24,10 @@ from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, C
 KERNELS = os.path.join("csrc", "cpu", "kernels.cpp")
 # TORCH_ACT_CPU_VARIANTS=0 builds the baseline CPU kernels only (a faster
 # build, e.g. on a GPU machine where the CPU path is not under test).
-X86 = platform.machine().lower() in ("x86_64", "amd64") and os.environ.get("TORCH_ACT_CPU_VARIANTS") != "0"
+X86 = (
+    platform.machine().lower() in ("x86_64", "amd64")
+    and os.environ.get("TORCH_ACT_CPU_VARIANTS") != "0"
+)
 
 # name -> extra flags. Each copy lives in namespace torch_act::cpu::<name>.
 CPU_VARIANTS = {"DEFAULT": ["-DCPU_CAPABILITY_DEFAULT"]}
@@ -32,8 +36,14 @@ if X86:
     # -Wno-maybe-uninitialized: GCC 12 warns thousands of times inside its own
     # AVX-512 intrinsics (the `__Y = __Y` of _mm512_undefined_ps).
     CPU_VARIANTS["AVX512"] = [
-        "-DCPU_CAPABILITY_AVX512", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq",
-        "-mfma", "-mf16c", "-Wno-maybe-uninitialized",
+        "-DCPU_CAPABILITY_AVX512",
+        "-mavx512f",
+        "-mavx512bw",
+        "-mavx512vl",
+        "-mavx512dq",
+        "-mfma",
+        "-mf16c",
+        "-Wno-maybe-uninitialized",
     ]
 
 CXX_FLAGS = ["-O3", "-fvisibility=hidden", "-Wno-unknown-pragmas", "-Wno-psabi"]
@@ -53,9 +63,13 @@ WITH_CUDA = build_cuda()
 
 def sources():
     """Everything but the per-capability kernels, which BuildCpuVariants adds."""
-    found = glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(os.path.join("csrc", "cpu", "*.cpp"))
+    found = glob.glob(os.path.join("csrc", "*.cpp")) + glob.glob(
+        os.path.join("csrc", "cpu", "*.cpp")
+    )
     if WITH_CUDA:
-        found += glob.glob(os.path.join("csrc", "cuda", "*.cpp")) + glob.glob(os.path.join("csrc", "cuda", "*.cu"))
+        found += glob.glob(os.path.join("csrc", "cuda", "*.cpp")) + glob.glob(
+            os.path.join("csrc", "cuda", "*.cu")
+        )
     return sorted(s for s in found if os.path.normpath(s) != os.path.normpath(KERNELS))
 
 
@@ -64,7 +78,8 @@ def extension():
     depends += glob.glob(os.path.join("csrc", "**", "*.cuh"), recursive=True)
     if not WITH_CUDA:
         return CppExtension(
-            "torch_act._C", sources(), extra_compile_args={"cxx": CXX_FLAGS}, depends=depends)
+            "torch_act._C", sources(), extra_compile_args={"cxx": CXX_FLAGS}, depends=depends
+        )
     return CUDAExtension(
         "torch_act._C",
         sources(),
@@ -93,9 +108,13 @@ class BuildCpuVariants(BuildExtension):
                 depends=ext.depends,
             )
 
-        workers = max(1, min(len(CPU_VARIANTS), int(os.environ.get("MAX_JOBS", os.cpu_count() or 1))))
+        workers = max(
+            1, min(len(CPU_VARIANTS), int(os.environ.get("MAX_JOBS", os.cpu_count() or 1)))
+        )
         with ThreadPoolExecutor(workers) as pool:
-            objects = [obj for objs in pool.map(compile_variant, CPU_VARIANTS.items()) for obj in objs]
+            objects = [
+                obj for objs in pool.map(compile_variant, CPU_VARIANTS.items()) for obj in objs
+            ]
         ext.extra_objects = list(ext.extra_objects or []) + objects
         super().build_extension(ext)
 
@@ -113,10 +132,10 @@ setup(
     license="BSD-3-Clause",
     packages=find_packages(include=["torch_act", "torch_act.*"]),
     python_requires=">=3.9",
-    # The oldest torch our checks build against: CI builds and tests 2.13 and
-    # compiles the CUDA and host sources against 2.11's headers, the GPU
-    # machine's torch (where the CUDA suite has run). Older ones are untested.
-    install_requires=["torch>=2.11"],
+    # The oldest torch CI runs the suite against (2.13.0; 2.14.1 too). It also
+    # compiles the sources against 2.11's headers, the GPU machine's torch,
+    # which builds with --no-deps or setup.py build_ext (tools/gpu_check.sh).
+    install_requires=["torch>=2.13"],
     extras_require={"test": ["pytest", "numpy"], "models": ["transformers"]},
     ext_modules=[extension()],
     cmdclass={"build_ext": BuildCpuVariants},
