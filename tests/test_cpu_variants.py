@@ -40,10 +40,10 @@ def test_variant_follows_torch():
 
 @pytest.mark.parametrize("variant", [v for v in ORDER if v in runnable_variants()])
 def test_variant_passes_numerical_tests(variant, tmp_path):
-    """Runs the parity, gradcheck and in-place tests in a subprocess forced to
-    one variant. (Inductor tests are left out: torch's own Inductor codegen
-    fails under ATEN_CPU_CAPABILITY=default, and its cache does not key on the
-    capability, so each run gets its own cache directory.)"""
+    """Runs the parity, gradcheck, in-place and accuracy tests in a subprocess
+    forced to one variant. (Inductor tests are left out: torch's own Inductor
+    codegen fails under ATEN_CPU_CAPABILITY=default, and its cache does not
+    key on the capability, so each run gets its own cache directory.)"""
     if variant == torch_act.cpu_capability() and not os.environ.get("TORCH_ACT_TEST_ALL_VARIANTS"):
         # This process already runs the whole suite with this variant.
         assert torch_act.cpu_capability() == variant
@@ -72,6 +72,7 @@ def test_variant_passes_numerical_tests(variant, tmp_path):
             os.path.join(HERE, "test_parity.py"),
             os.path.join(HERE, "test_gradcheck.py"),
             os.path.join(HERE, "test_inplace.py"),
+            os.path.join(HERE, "test_accuracy.py"),
         ],
         env=env,
         capture_output=True,
