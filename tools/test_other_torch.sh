@@ -25,7 +25,7 @@ tree=$root/src
 [ -x "$venv/bin/python" ] || python -m venv "$venv"
 # Pinned torch (a CUDA build with its NVIDIA libraries: a few GB, cached in
 # the venv after the first run); setuptools as new as that torch asks.
-"$venv/bin/pip" install -q "torch==$version" "setuptools>=77"
+"$venv/bin/pip" install -qq "torch==$version" "setuptools>=77"
 "$venv/bin/python" -c 'import torch; print("torch", torch.__version__)'
 
 rm -rf "$tree" && mkdir -p "$tree"
@@ -33,7 +33,7 @@ git ls-files -z --cached --others --exclude-standard \
   | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$tree"
 cd "$tree"
 TORCH_ACT_CUDA=0 TORCH_ACT_CPU_VARIANTS=0 MAX_JOBS=${MAX_JOBS:-2} \
-  "$venv/bin/pip" install -q --no-build-isolation -e ".[test,models]"
+  "$venv/bin/pip" install -qq --no-build-isolation -e ".[test,models]"
 echo "torch $version: installed and built in $((SECONDS - start)) s"
 "$venv/bin/python" -m pytest -q tests "$@"
 echo "torch $version: finished in $((SECONDS - start)) s"
