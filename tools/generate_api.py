@@ -202,13 +202,12 @@ def _module(act: Activation) -> list[str]:
         f'    spec = BY_NAME["{act.name}"]',
         "",
     ]
-    lines += _def("__init__", ["self", *declared], "None", indent="    ")
-    lines += ["        super().__init__()"]
-    lines += [f"        self.{n} = {n}" for n in names]
-    if names:
-        lines += ["        self._check_arguments()"]
+    if names:  # (a module without hyper-parameters keeps nn.Module's __init__)
+        lines += _def("__init__", ["self", *declared], "None", indent="    ")
+        lines += ["        super().__init__()"]
+        lines += [f"        self.{n} = {n}" for n in names]
+        lines += ["        self._check_arguments()", ""]
     lines += [
-        "",
         "    def forward(self, input: Tensor) -> Tensor:",
         f"        return functional.{act.name}({', '.join(['input', *call])})",
     ]

@@ -294,9 +294,6 @@ class Sigmoid(_Activation):
 
     spec = BY_NAME["sigmoid"]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def forward(self, input: Tensor) -> Tensor:
         return functional.sigmoid(input)
 
@@ -305,9 +302,6 @@ class Tanh(_Activation):
     """torch_act's Tanh, a drop-in for torch.nn.Tanh."""
 
     spec = BY_NAME["tanh"]
-
-    def __init__(self) -> None:
-        super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:
         return functional.tanh(input)
@@ -448,9 +442,6 @@ class Softsign(_Activation):
 
     spec = BY_NAME["softsign"]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def forward(self, input: Tensor) -> Tensor:
         return functional.softsign(input)
 
@@ -518,9 +509,6 @@ class LogSigmoid(_Activation):
 
     spec = BY_NAME["logsigmoid"]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def forward(self, input: Tensor) -> Tensor:
         return functional.logsigmoid(input)
 
@@ -529,9 +517,6 @@ class Tanhshrink(_Activation):
     """torch_act's Tanhshrink, a drop-in for torch.nn.Tanhshrink."""
 
     spec = BY_NAME["tanhshrink"]
-
-    def __init__(self) -> None:
-        super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:
         return functional.tanhshrink(input)
@@ -600,9 +585,6 @@ class QuickGELU(_Activation):
 
     spec = BY_NAME["quick_gelu"]
 
-    def __init__(self) -> None:
-        super().__init__()
-
     def forward(self, input: Tensor) -> Tensor:
         return functional.quick_gelu(input)
 
@@ -611,9 +593,6 @@ class SquaredReLU(_Activation):
     """torch_act's SquaredReLU, a drop-in for torch.nn.SquaredReLU."""
 
     spec = BY_NAME["squared_relu"]
-
-    def __init__(self) -> None:
-        super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:
         return functional.squared_relu(input)
