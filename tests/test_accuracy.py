@@ -35,10 +35,10 @@ def sample_inputs() -> torch.Tensor:
     return x[torch.isfinite(x)]
 
 
-def _gelu_exact(x: torch.Tensor, approximate: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """GELU and its derivative's larger term, in float64 without the
-    cancellation of 1 + erf (or 1 + tanh) that torch's float64 formula has in
-    the left tail."""
+def _gelu_exact(x: torch.Tensor, approximate: str):
+    """(GELU, its derivative, the derivative's larger term), in float64
+    without the cancellation of 1 + erf (or 1 + tanh) that torch's float64
+    formula has in the left tail."""
     if approximate == "none":
         cdf = 0.5 * torch.special.erfc(-x / math.sqrt(2))
         density_term = x * torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)

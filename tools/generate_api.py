@@ -48,6 +48,9 @@ LINE_LENGTH = 100
 
 # Annotation of a hyper-parameter, by its schema type.
 _ANNOTATIONS = {"float": "float", "int": "int", "str": "str"}
+# The guard of a hyper-parameter's fast path, by schema type: true for
+# anything but the plain Python types torch's parser and our ops agree on.
+_GUARDS = {"float": "not in _PLAIN_NUMBERS", "int": "is not int"}
 
 
 def _schema_types(name: str) -> dict[str, str]:
@@ -81,8 +84,9 @@ def _def(name: str, params: list[str], returns: str, indent: str = "") -> list[s
     ]
 
 
-def _signature(act: Activation) -> tuple[list[str], list[str]]:
-    """(declared parameters after input, the call's arguments after input)."""
+def _signature(act: Activation) -> tuple[list[str], list[str], dict[str, str]]:
+    """(declared parameters after input, the call's arguments after input,
+    the op's schema types by parameter name)."""
     types = _schema_types(act.name)
     declared, call = [], []
     for p in act.params:
@@ -92,7 +96,7 @@ def _signature(act: Activation) -> tuple[list[str], list[str]]:
         call.append(f"{p.name}={p.name}" if p.keyword_only else p.name)
     if act.inplace:
         declared.append("inplace: bool = False")
-    return declared, call
+    return declared, call, types
 
 
 # ------------------------------------------------------------ functional.py
@@ -100,7 +104,7 @@ def _signature(act: Activation) -> tuple[list[str], list[str]]:
 
 def _functional(act: Activation) -> list[str]:
     name = act.name
-    declared, call = _signature(act)
+    declared, call, types = _signature(act)
     args = "".join(f", {a}" for a in call)
     values = "".join(f", {p.name}" for p in act.params)
     twin = (
@@ -123,7 +127,6 @@ def _functional(act: Activation) -> list[str]:
             f"            return input.copy_(_op_{name}(input.clone(){args}))",
         ]
     lines.append(f"        return _op_{name}(input{args})")
-    types = _schema_types(name)
     guards = [
         f"{p.name}.__class__ {_GUARDS[types[p.name]]}"
         for p in act.params
@@ -147,21 +150,22 @@ def _functional(act: Activation) -> list[str]:
     return lines
 
 
-# The guard of a hyper-parameter's fast path, by schema type: true for
-# anything but the plain Python types torch's parser and our ops agree on.
-_GUARDS = {"float": "not in _PLAIN_NUMBERS", "int": "is not int"}
+def _unit_keywords(unit: GatedUnit) -> list[str]:
+    """A gated unit's hyper-parameters, keyword-only, as declared."""
+    if not unit.params:
+        return []
+    types = _schema_types(f"{unit.activation}_glu")
+    return ["*", *(_declare(p, _ANNOTATIONS[types[p.name]]) for p in unit.params)]
 
 
 def _gated_functional(unit: GatedUnit) -> list[str]:
-    types = _schema_types(f"{unit.activation}_glu")
     declared = [
         "input: Tensor",
         "up: Optional[Tensor] = None",
         "dim: int = -1",
         "inplace_grad: bool = False",
+        *_unit_keywords(unit),
     ]
-    if unit.params:
-        declared += ["*", *(_declare(p, _ANNOTATIONS[types[p.name]]) for p in unit.params)]
     params = ", ".join(f'"{p.name}": {p.name}' for p in unit.params)
     return [
         *_def(unit.name, declared, "Tensor"),
@@ -190,7 +194,7 @@ def render_functional() -> list[str]:
 
 
 def _module(act: Activation) -> list[str]:
-    declared, _ = _signature(act)
+    declared, _, _ = _signature(act)
     names = [p.name for p in act.params] + (["inplace"] if act.inplace else [])
     call = [
         f"{p.name}=self.{p.name}" if p.keyword_only else f"self.{p.name}" for p in act.params
@@ -215,10 +219,7 @@ def _module(act: Activation) -> list[str]:
 
 
 def _gated_module(unit: GatedUnit) -> list[str]:
-    types = _schema_types(f"{unit.activation}_glu")
-    declared = ["self", "dim: int = -1"]
-    if unit.params:
-        declared += ["*", *(_declare(p, _ANNOTATIONS[types[p.name]]) for p in unit.params)]
+    declared = ["self", "dim: int = -1", *_unit_keywords(unit)]
     keywords = "".join(f", {p.name}=self.{p.name}" for p in unit.params)
     reprs = "".join(f", {p.name}={{self.{p.name}!r}}" for p in unit.params)
     return [
