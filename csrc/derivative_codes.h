@@ -14,13 +14,13 @@ namespace derivative_codes {
 struct Gelu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.0f};
-  static constexpr float kValues[2] = {0.0908450253f, 0.909154975f};
+  static constexpr float kValues[2] = {0.0908450261f, 0.909154952f};
   static constexpr double kRelativeError = 0.0843326;
 };
 struct Gelu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.5f, 0.0f, 0.5f};
-  static constexpr float kValues[4] = {-0.0465982236f, 0.312331793f, 0.687668207f, 1.04659822f};
+  static constexpr float kValues[4] = {-0.0465982221f, 0.312331796f, 0.687668204f, 1.0465982f};
   static constexpr double kRelativeError = 0.0175523;
 };
 struct Gelu3 {
@@ -30,8 +30,8 @@ struct Gelu3 {
       0.78125f,
   };
   static constexpr float kValues[8] = {
-      -0.0902214483f, 0.0665471472f, 0.238809162f, 0.413764336f, 0.586235664f, 0.761190838f,
-      0.933452853f, 1.09022145f,
+      -0.0902214497f, 0.0665471479f, 0.238809168f, 0.413764328f, 0.586235642f, 0.761190832f,
+      0.933452845f, 1.09022141f,
   };
   static constexpr double kRelativeError = 0.00418749;
 };
@@ -43,9 +43,9 @@ struct Gelu4 {
       0.546875f, 0.703125f, 0.921875f,
   };
   static constexpr float kValues[16] = {
-      -0.049122156f, -0.110639119f, -0.033638824f, 0.0504465875f, 0.138379287f, 0.2259182f,
-      0.316841402f, 0.407108595f, 0.493779068f, 0.580597233f, 0.671347819f, 0.76310907f,
-      0.851853545f, 0.937692786f, 1.02197161f, 1.10164336f,
+      -0.0491221547f, -0.110639118f, -0.0336388238f, 0.0504465885f, 0.138379291f, 0.225918204f,
+      0.316841394f, 0.407108605f, 0.493779063f, 0.580597222f, 0.671347797f, 0.763109088f,
+      0.851853549f, 0.937692761f, 1.02197158f, 1.10164332f,
   };
   static constexpr double kRelativeError = 0.00129598;
 };
@@ -53,13 +53,13 @@ struct Gelu4 {
 struct GeluTanh1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.0f};
-  static constexpr float kValues[2] = {0.0908913488f, 0.909108651f};
+  static constexpr float kValues[2] = {0.0908913463f, 0.909108639f};
   static constexpr double kRelativeError = 0.0843494;
 };
 struct GeluTanh2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.5f, 0.0f, 0.5f};
-  static constexpr float kValues[4] = {-0.0465436897f, 0.312364886f, 0.687635114f, 1.04654369f};
+  static constexpr float kValues[4] = {-0.0465436913f, 0.312364876f, 0.687635124f, 1.04654372f};
   static constexpr double kRelativeError = 0.0175722;
 };
 struct GeluTanh3 {
@@ -69,8 +69,8 @@ struct GeluTanh3 {
       0.78125f,
   };
   static constexpr float kValues[8] = {
-      -0.09023385f, 0.0667505352f, 0.238859961f, 0.413767642f, 0.586232358f, 0.761140039f,
-      0.933249465f, 1.09023385f,
+      -0.0902338475f, 0.0667505339f, 0.238859966f, 0.413767636f, 0.586232364f, 0.761140049f,
+      0.933249474f, 1.0902338f,
   };
   static constexpr double kRelativeError = 0.00419166;
 };
@@ -82,9 +82,9 @@ struct GeluTanh4 {
       0.75f, 0.96875f, 2.046875f,
   };
   static constexpr float kValues[16] = {
-      -0.102604856f, -0.0275783328f, 0.0587185265f, 0.148258324f, 0.236939013f, 0.328666176f,
-      0.419404511f, 0.506220901f, 0.598958972f, 0.694862149f, 0.784867743f, 0.871099196f,
-      0.957201322f, 1.03886064f, 1.11171475f, 1.04959453f,
+      -0.102604859f, -0.0275783334f, 0.0587185249f, 0.148258328f, 0.236939013f, 0.32866618f,
+      0.419404507f, 0.506220877f, 0.598958969f, 0.694862127f, 0.784867764f, 0.871099174f,
+      0.957201302f, 1.03886068f, 1.11171472f, 1.04959452f,
   };
   static constexpr double kRelativeError = 0.00129627;
 };
@@ -92,13 +92,13 @@ struct GeluTanh4 {
 struct Silu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.0f};
-  static constexpr float kValues[2] = {0.187880145f, 0.812119855f};
+  static constexpr float kValues[2] = {0.187880144f, 0.812119842f};
   static constexpr double kRelativeError = 0.0844929;
 };
 struct Silu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.671875f, 0.0f, 0.671875f};
-  static constexpr float kValues[4] = {0.032936501f, 0.343858086f, 0.656141914f, 0.967063499f};
+  static constexpr float kValues[4] = {0.0329365022f, 0.343858093f, 0.656141937f, 0.967063487f};
   static constexpr double kRelativeError = 0.0208067;
 };
 struct Silu3 {
@@ -108,8 +108,8 @@ struct Silu3 {
       1.125f,
   };
   static constexpr float kValues[8] = {
-      -0.0404536334f, 0.115397636f, 0.270120393f, 0.423128152f, 0.576871848f, 0.729879607f,
-      0.884602364f, 1.04045363f,
+      -0.0404536352f, 0.11539764f, 0.270120382f, 0.423128158f, 0.576871872f, 0.729879618f,
+      0.884602368f, 1.04045367f,
   };
   static constexpr double kRelativeError = 0.00510523;
 };
@@ -121,9 +121,9 @@ struct Silu4 {
       0.875f, 1.125f, 1.484375f,
   };
   static constexpr float kValues[16] = {
-      -0.0755561436f, -0.00111472787f, 0.0746998866f, 0.150115284f, 0.227340562f, 0.306607832f,
-      0.384224019f, 0.461095861f, 0.538904139f, 0.615775981f, 0.693392168f, 0.772659438f,
-      0.849884716f, 0.925300113f, 1.00111473f, 1.07555614f,
+      -0.0755561441f, -0.00111472793f, 0.0746998861f, 0.150115281f, 0.227340564f, 0.306607842f,
+      0.384224027f, 0.46109587f, 0.53890413f, 0.615776002f, 0.693392158f, 0.772659421f,
+      0.849884689f, 0.925300121f, 1.00111473f, 1.07555616f,
   };
   static constexpr double kRelativeError = 0.00125424;
 };
@@ -131,13 +131,13 @@ struct Silu4 {
 struct Mish1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {-0.09375f};
-  static constexpr float kValues[2] = {0.179344768f, 0.894717541f};
+  static constexpr float kValues[2] = {0.179344773f, 0.894717515f};
   static constexpr double kRelativeError = 0.0710662;
 };
 struct Mish2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.703125f, -0.125f, 0.421875f};
-  static constexpr float kValues[4] = {0.0131933038f, 0.349932493f, 0.687993541f, 1.01221806f};
+  static constexpr float kValues[4] = {0.0131933037f, 0.349932492f, 0.687993526f, 1.01221812f};
   static constexpr double kRelativeError = 0.0160256;
 };
 struct Mish3 {
@@ -147,8 +147,8 @@ struct Mish3 {
       0.75f,
   };
   static constexpr float kValues[8] = {
-      -0.0601242558f, 0.0994928383f, 0.262805728f, 0.42662715f, 0.589835861f, 0.752046942f,
-      0.912348814f, 1.05700825f,
+      -0.0601242557f, 0.0994928405f, 0.26280573f, 0.426627159f, 0.589835882f, 0.752046943f,
+      0.912348807f, 1.05700827f,
   };
   static constexpr double kRelativeError = 0.00377446;
 };
@@ -160,9 +160,9 @@ struct Mish4 {
       0.515625f, 0.703125f, 0.953125f,
   };
   static constexpr float kValues[16] = {
-      -0.0907931137f, -0.01589105f, 0.0614975492f, 0.141245888f, 0.223010229f, 0.303552417f,
-      0.381977267f, 0.459864792f, 0.539811352f, 0.619836835f, 0.697835029f, 0.776047873f,
-      0.855184445f, 0.932743388f, 1.00663555f, 1.07125906f,
+      -0.0907931104f, -0.0158910491f, 0.0614975505f, 0.141245887f, 0.223010227f, 0.303552419f,
+      0.38197726f, 0.459864795f, 0.539811373f, 0.619836807f, 0.697835028f, 0.776047885f,
+      0.855184436f, 0.932743371f, 1.00663555f, 1.07125902f,
   };
   static constexpr double kRelativeError = 0.000944791;
 };
@@ -170,13 +170,13 @@ struct Mish4 {
 struct Elu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {-0.390625f};
-  static constexpr float kValues[2] = {0.389253564f, 0.96033633f};
+  static constexpr float kValues[2] = {0.389253557f, 0.960336328f};
   static constexpr double kRelativeError = 0.0211015;
 };
 struct Elu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-1.0625f, -0.515625f, -0.15625f};
-  static constexpr float kValues[4] = {0.224174346f, 0.468814633f, 0.721085534f, 0.991819632f};
+  static constexpr float kValues[4] = {0.224174351f, 0.468814641f, 0.721085548f, 0.99181962f};
   static constexpr double kRelativeError = 0.00428276;
 };
 struct Elu3 {
@@ -186,8 +186,8 @@ struct Elu3 {
       -0.078125f,
   };
   static constexpr float kValues[8] = {
-      0.137150978f, 0.25750284f, 0.372364647f, 0.486281764f, 0.603894861f, 0.727387405f,
-      0.856486809f, 0.997769719f,
+      0.137150973f, 0.257502854f, 0.37236464f, 0.486281753f, 0.603894889f, 0.727387428f,
+      0.856486797f, 0.997769713f,
   };
   static constexpr double kRelativeError = 0.000976754;
 };
@@ -199,9 +199,9 @@ struct Elu4 {
       -0.171875f, -0.09375f, -0.03125f,
   };
   static constexpr float kValues[16] = {
-      0.092412403f, 0.162436988f, 0.224003498f, 0.281573288f, 0.338902585f, 0.395606642f,
-      0.45149626f, 0.507371193f, 0.565951834f, 0.626227926f, 0.68772964f, 0.749265907f,
-      0.810117438f, 0.875911017f, 0.93958502f, 0.999623904f,
+      0.0924124047f, 0.162436992f, 0.224003494f, 0.281573296f, 0.338902593f, 0.395606637f,
+      0.451496273f, 0.507371187f, 0.565951824f, 0.626227915f, 0.687729657f, 0.749265909f,
+      0.810117424f, 0.875910997f, 0.93958503f, 0.999623895f,
   };
   static constexpr double kRelativeError = 0.000234657;
 };
@@ -209,13 +209,13 @@ struct Elu4 {
 struct Selu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {-0.765625f};
-  static constexpr float kValues[2] = {0.505797458f, 1.12199623f};
+  static constexpr float kValues[2] = {0.505797446f, 1.12199628f};
   static constexpr double kRelativeError = 0.0329653;
 };
 struct Selu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.953125f, -0.390625f, 0.0f};
-  static constexpr float kValues[4] = {0.432458052f, 0.925593192f, 1.45892669f, 1.05070099f};
+  static constexpr float kValues[4] = {0.432458043f, 0.925593197f, 1.45892668f, 1.05070102f};
   static constexpr double kRelativeError = 0.0111941;
 };
 struct Selu3 {
@@ -225,8 +225,8 @@ struct Selu3 {
       0.0f,
   };
   static constexpr float kValues[8] = {
-      0.254910781f, 0.481386363f, 0.696526198f, 0.917578581f, 1.1476719f, 1.38246801f,
-      1.6278876f, 1.05070099f,
+      0.254910767f, 0.481386364f, 0.69652617f, 0.917578578f, 1.14767194f, 1.38246799f,
+      1.62788761f, 1.05070102f,
   };
   static constexpr double kRelativeError = 0.00215312;
 };
@@ -238,9 +238,9 @@ struct Selu4 {
       -0.15625f, -0.078125f, 0.0f,
   };
   static constexpr float kValues[16] = {
-      0.162470185f, 0.285580361f, 0.397448196f, 0.502802662f, 0.605184113f, 0.706450416f,
-      0.806259046f, 0.906041963f, 1.01065278f, 1.11829589f, 1.22812349f, 1.33801747f,
-      1.44668438f, 1.56417666f, 1.69121106f, 1.05070099f,
+      0.162470192f, 0.285580367f, 0.397448182f, 0.50280267f, 0.605184138f, 0.706450403f,
+      0.806259036f, 0.90604198f, 1.01065278f, 1.11829591f, 1.22812355f, 1.33801746f,
+      1.44668436f, 1.56417668f, 1.6912111f, 1.05070102f,
   };
   static constexpr double kRelativeError = 0.000482348;
 };
@@ -248,13 +248,13 @@ struct Selu4 {
 struct Celu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {-0.390625f};
-  static constexpr float kValues[2] = {0.389253564f, 0.96033633f};
+  static constexpr float kValues[2] = {0.389253557f, 0.960336328f};
   static constexpr double kRelativeError = 0.0211015;
 };
 struct Celu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-1.0625f, -0.515625f, -0.15625f};
-  static constexpr float kValues[4] = {0.224174346f, 0.468814633f, 0.721085534f, 0.991819632f};
+  static constexpr float kValues[4] = {0.224174351f, 0.468814641f, 0.721085548f, 0.99181962f};
   static constexpr double kRelativeError = 0.00428276;
 };
 struct Celu3 {
@@ -264,8 +264,8 @@ struct Celu3 {
       -0.078125f,
   };
   static constexpr float kValues[8] = {
-      0.137150978f, 0.25750284f, 0.372364647f, 0.486281764f, 0.603894861f, 0.727387405f,
-      0.856486809f, 0.997769719f,
+      0.137150973f, 0.257502854f, 0.37236464f, 0.486281753f, 0.603894889f, 0.727387428f,
+      0.856486797f, 0.997769713f,
   };
   static constexpr double kRelativeError = 0.000976754;
 };
@@ -277,9 +277,9 @@ struct Celu4 {
       -0.171875f, -0.09375f, -0.03125f,
   };
   static constexpr float kValues[16] = {
-      0.092412403f, 0.162436988f, 0.224003498f, 0.281573288f, 0.338902585f, 0.395606642f,
-      0.45149626f, 0.507371193f, 0.565951834f, 0.626227926f, 0.68772964f, 0.749265907f,
-      0.810117438f, 0.875911017f, 0.93958502f, 0.999623904f,
+      0.0924124047f, 0.162436992f, 0.224003494f, 0.281573296f, 0.338902593f, 0.395606637f,
+      0.451496273f, 0.507371187f, 0.565951824f, 0.626227915f, 0.687729657f, 0.749265909f,
+      0.810117424f, 0.875910997f, 0.93958503f, 0.999623895f,
   };
   static constexpr double kRelativeError = 0.000234657;
 };
@@ -287,13 +287,13 @@ struct Celu4 {
 struct Softplus1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.0f};
-  static constexpr float kValues[2] = {0.325143161f, 0.674856839f};
+  static constexpr float kValues[2] = {0.325143158f, 0.674856842f};
   static constexpr double kRelativeError = 0.0436436;
 };
 struct Softplus2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.796875f, 0.0f, 0.796875f};
-  static constexpr float kValues[4] = {0.213530045f, 0.407816742f, 0.592183258f, 0.786469955f};
+  static constexpr float kValues[4] = {0.213530049f, 0.407816738f, 0.592183232f, 0.786469936f};
   static constexpr double kRelativeError = 0.0121913;
 };
 struct Softplus3 {
@@ -303,8 +303,8 @@ struct Softplus3 {
       1.40625f,
   };
   static constexpr float kValues[8] = {
-      0.140896851f, 0.253513158f, 0.354932342f, 0.452089133f, 0.547910867f, 0.645067658f,
-      0.746486842f, 0.859103149f,
+      0.140896857f, 0.253513157f, 0.354932338f, 0.452089131f, 0.547910869f, 0.645067632f,
+      0.746486843f, 0.859103143f,
   };
   static constexpr double kRelativeError = 0.00326712;
 };
@@ -316,9 +316,9 @@ struct Softplus4 {
       1.109375f, 1.4375f, 1.90625f,
   };
   static constexpr float kValues[16] = {
-      0.0955973555f, 0.163027604f, 0.221040301f, 0.274975357f, 0.326852925f, 0.378122638f,
-      0.42853656f, 0.476665133f, 0.523334867f, 0.57146344f, 0.621877362f, 0.673147075f,
-      0.725024643f, 0.778959699f, 0.836972396f, 0.904402645f,
+      0.0955973566f, 0.163027599f, 0.221040294f, 0.274975359f, 0.326852918f, 0.378122628f,
+      0.428536564f, 0.476665139f, 0.523334861f, 0.571463466f, 0.621877372f, 0.673147082f,
+      0.725024641f, 0.778959692f, 0.836972415f, 0.904402673f,
   };
   static constexpr double kRelativeError = 0.000851888;
 };
@@ -326,13 +326,13 @@ struct Softplus4 {
 struct QuickGelu1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.0f};
-  static constexpr float kValues[2] = {0.0936426149f, 0.906357385f};
+  static constexpr float kValues[2] = {0.0936426148f, 0.906357408f};
   static constexpr double kRelativeError = 0.076572;
 };
 struct QuickGelu2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.46875f, 0.0f, 0.46875f};
-  static constexpr float kValues[4] = {-0.0305801815f, 0.313764173f, 0.686235827f, 1.03058018f};
+  static constexpr float kValues[4] = {-0.0305801816f, 0.313764185f, 0.686235845f, 1.03058016f};
   static constexpr double kRelativeError = 0.0157464;
 };
 struct QuickGelu3 {
@@ -342,8 +342,8 @@ struct QuickGelu3 {
       0.734375f,
   };
   static constexpr float kValues[8] = {
-      -0.0687922197f, 0.078618989f, 0.242957613f, 0.414711924f, 0.585288076f, 0.757042387f,
-      0.921381011f, 1.06879222f,
+      -0.0687922165f, 0.0786189884f, 0.242957607f, 0.414711922f, 0.585288048f, 0.757042408f,
+      0.921380997f, 1.06879222f,
   };
   static constexpr double kRelativeError = 0.00361137;
 };
@@ -355,9 +355,9 @@ struct QuickGelu4 {
       0.546875f, 0.703125f, 0.90625f,
   };
   static constexpr float kValues[16] = {
-      -0.0813468762f, -0.0163415524f, 0.055196498f, 0.131068417f, 0.207359535f, 0.287929796f,
-      0.375308903f, 0.460222872f, 0.539777128f, 0.624691097f, 0.712070204f, 0.792640465f,
-      0.868931583f, 0.944803502f, 1.01634155f, 1.08134688f,
+      -0.0813468769f, -0.0163415521f, 0.0551964976f, 0.131068423f, 0.207359537f, 0.287929803f,
+      0.375308901f, 0.46022287f, 0.5397771f, 0.624691069f, 0.712070227f, 0.792640448f,
+      0.868931592f, 0.944803476f, 1.01634157f, 1.08134687f,
   };
   static constexpr double kRelativeError = 0.000974266;
 };
@@ -365,13 +365,13 @@ struct QuickGelu4 {
 struct Tanh1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {0.9375f};
-  static constexpr float kValues[2] = {0.684093212f, 0.234237279f};
+  static constexpr float kValues[2] = {0.684093237f, 0.234237283f};
   static constexpr double kRelativeError = 0.147297;
 };
 struct Tanh2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-0.765625f, 0.609375f, 1.09375f};
-  static constexpr float kValues[4] = {0.296372198f, 0.872725419f, 0.537250249f, 0.185957721f};
+  static constexpr float kValues[4] = {0.296372205f, 0.872725427f, 0.537250221f, 0.185957715f};
   static constexpr double kRelativeError = 0.0330994;
 };
 struct Tanh3 {
@@ -381,8 +381,8 @@ struct Tanh3 {
       1.375f,
   };
   static constexpr float kValues[8] = {
-      0.149367723f, 0.425049807f, 0.696491522f, 0.943662937f, 0.758773565f, 0.54987402f,
-      0.332549096f, 0.118914014f,
+      0.14936772f, 0.425049812f, 0.696491539f, 0.943662941f, 0.758773565f, 0.549874008f,
+      0.332549095f, 0.118914016f,
   };
   static constexpr double kRelativeError = 0.00876842;
 };
@@ -394,9 +394,9 @@ struct Tanh4 {
       1.015625f, 1.265625f, 1.625f,
   };
   static constexpr float kValues[16] = {
-      0.0699126969f, 0.186214976f, 0.303775891f, 0.422750388f, 0.539971873f, 0.657442965f,
-      0.769509622f, 0.875625624f, 0.973291405f, 0.860945119f, 0.734857919f, 0.604178753f,
-      0.474436146f, 0.341361052f, 0.207947718f, 0.0779231942f,
+      0.0699126944f, 0.186214969f, 0.303775877f, 0.422750384f, 0.539971888f, 0.657442987f,
+      0.769509614f, 0.87562561f, 0.973291397f, 0.860945106f, 0.734857917f, 0.604178727f,
+      0.474436134f, 0.341361046f, 0.207947716f, 0.0779231936f,
   };
   static constexpr double kRelativeError = 0.00234255;
 };
@@ -404,13 +404,13 @@ struct Tanh4 {
 struct Sigmoid1 {
   static constexpr int kBits = 1;
   static constexpr float kBounds[1] = {1.25f};
-  static constexpr float kValues[2] = {0.215577662f, 0.13080038f};
+  static constexpr float kValues[2] = {0.215577662f, 0.130800381f};
   static constexpr double kRelativeError = 0.0326726;
 };
 struct Sigmoid2 {
   static constexpr int kBits = 2;
   static constexpr float kBounds[3] = {-1.53125f, -0.875f, 1.09375f};
-  static constexpr float kValues[4] = {0.110592118f, 0.181355034f, 0.233532296f, 0.142248175f};
+  static constexpr float kValues[4] = {0.110592119f, 0.181355029f, 0.233532295f, 0.142248169f};
   static constexpr double kRelativeError = 0.00954792;
 };
 struct Sigmoid3 {
@@ -420,8 +420,8 @@ struct Sigmoid3 {
       1.734375f,
   };
   static constexpr float kValues[8] = {
-      0.0848875423f, 0.137440412f, 0.179073513f, 0.213971216f, 0.242180374f, 0.205356766f,
-      0.158233411f, 0.0967833618f,
+      0.0848875418f, 0.137440413f, 0.179073513f, 0.213971213f, 0.242180377f, 0.205356762f,
+      0.158233404f, 0.0967833623f,
   };
   static constexpr double kRelativeError = 0.00278339;
 };
@@ -433,9 +433,9 @@ struct Sigmoid4 {
       1.578125f, 1.890625f, 2.328125f,
   };
   static constexpr float kValues[16] = {
-      0.0656008704f, 0.104920975f, 0.136752042f, 0.164106321f, 0.188423444f, 0.210520767f,
-      0.230178217f, 0.24631151f, 0.232140074f, 0.215545851f, 0.19690229f, 0.176544497f,
-      0.154351872f, 0.128890284f, 0.0993045388f, 0.0624654118f,
+      0.065600872f, 0.104920976f, 0.136752039f, 0.164106324f, 0.18842344f, 0.210520759f,
+      0.230178222f, 0.246311516f, 0.232140079f, 0.215545848f, 0.19690229f, 0.176544502f,
+      0.154351875f, 0.128890291f, 0.0993045419f, 0.0624654107f,
   };
   static constexpr double kRelativeError = 0.000776009;
 };

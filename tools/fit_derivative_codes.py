@@ -159,7 +159,9 @@ def fit_all() -> dict[str, dict[int, tuple[list[float], list[float], float]]]:
 
 
 def _float_literal(value: float) -> str:
-    text = f"{value:.9g}"
+    """The float32 nearest value, in digits that give back exactly that float
+    (rounding value to 9 digits first could land on the neighbouring float)."""
+    text = f"{torch.tensor(value, dtype=torch.float32).item():.9g}"
     return text + ("f" if any(c in text for c in ".e") else ".0f")
 
 
