@@ -20,6 +20,10 @@
 //                           output but the out-of-place op saves the input
 //   backward_only           (optional) true for such a functor: it has no
 //                           forward ops, only <name>_backward and _double_backward
+//   gradient_bit(s)         (piecewise-linear ones) T(1) or T(0): the one bit of s
+//   backward_from_bit(g, b) the backward depends on, and the backward given it;
+//                           backward(g, s) is backward_from_bit(g, gradient_bit(s)),
+//                           so a 1-bit packed backward (packed_codes.h) is exact
 //
 // Activations with a learnable parameter tensor p broadcast against x (PReLU's
 // weight, Swish's beta) provide forward(x, p), backward(g, x, p) -> {gx, gp}
@@ -108,7 +112,15 @@ struct Relu {
   static constexpr bool has_inplace = true;
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return clamp_below(x, T(0)); }
-  template <class T> TORCH_ACT_HD T backward(T g, T y) const { return where(y <= T(0), T(0), g); }
+  // x <= 0 exactly where y <= 0 (and a NaN is NaN in both), so the bit can be
+  // taken from either.
+  template <class T> TORCH_ACT_HD T gradient_bit(T y) const { return where(y <= T(0), T(0), T(1)); }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g, T(0));
+  }
+  template <class T> TORCH_ACT_HD T backward(T g, T y) const {
+    return backward_from_bit(g, gradient_bit(y));
+  }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
 
@@ -126,8 +138,12 @@ struct LeakyRelu {
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return where(x > T(0), x, x * T(negative_slope));
   }
+  template <class T> TORCH_ACT_HD T gradient_bit(T x) const { return where(x > T(0), T(1), T(0)); }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g, g * T(negative_slope));
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(x > T(0), g, g * T(negative_slope));
+    return backward_from_bit(g, gradient_bit(x));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -507,8 +523,14 @@ struct Hardsigmoid {
   static constexpr bool has_inplace = true;
 
   template <class T> TORCH_ACT_HD T forward(T x) const { return clamp_0_6(x + T(3)) * T(1.0 / 6); }
+  template <class T> TORCH_ACT_HD T gradient_bit(T x) const {
+    return where(x > T(-3), where(x < T(3), T(1), T(0)), T(0));
+  }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g * T(1.0 / 6), T(0));
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(x > T(-3), where(x < T(3), g * T(1.0 / 6), T(0)), T(0));
+    return backward_from_bit(g, gradient_bit(x));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -562,8 +584,14 @@ struct Hardtanh {
     return clamp_to(x, T(min_val), T(max_val));
   }
   // torch's form: 0 on and past either bound, so a NaN input or bound passes g.
+  template <class T> TORCH_ACT_HD T gradient_bit(T x) const {
+    return where(x <= T(min_val), T(0), where(x >= T(max_val), T(0), T(1)));
+  }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g, T(0));
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(x <= T(min_val), T(0), where(x >= T(max_val), T(0), g));
+    return backward_from_bit(g, gradient_bit(x));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -645,8 +673,14 @@ struct ShrinkBand {
   double lambd;
   explicit ShrinkBand(double lambd) : lambd(lambd) {}
 
+  template <class T> TORCH_ACT_HD T gradient_bit(T x) const {
+    return where(abs(x) <= T(lambd), T(0), T(1));
+  }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g, T(0));
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(abs(x) <= T(lambd), T(0), g);
+    return backward_from_bit(g, gradient_bit(x));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };
@@ -689,8 +723,14 @@ struct Threshold {
   template <class T> TORCH_ACT_HD T forward(T x) const {
     return where(x <= T(threshold), T(value), x);
   }
+  template <class T> TORCH_ACT_HD T gradient_bit(T x) const {
+    return where(x <= T(threshold), T(0), T(1));
+  }
+  template <class T> TORCH_ACT_HD T backward_from_bit(T g, T bit) const {
+    return where(bit != T(0), g, T(0));
+  }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    return where(x <= T(threshold), T(0), g);
+    return backward_from_bit(g, gradient_bit(x));
   }
   template <class T> TORCH_ACT_HD T double_backward(T, T, T) const { return T(0); }
 };

@@ -41,14 +41,6 @@ namespace {
 using at::Tensor;
 using torch::autograd::variable_list;
 
-c10::OperatorHandle find_op(const std::string& name, const char* overload = "") {
-  return c10::Dispatcher::singleton().findSchemaOrThrow(("torch_act::" + name).c_str(), overload);
-}
-
-// Hyper-parameters as a node stores them (a string_view's text is copied).
-template <class P>
-using Stored = std::conditional_t<std::is_same_v<P, std::string_view>, std::string, P>;
-
 // In place, ELU saves its output, which determines the gradient only for alpha >= 0.
 template <class Act, class = void>
 struct ChecksOutputGradient : std::false_type {};

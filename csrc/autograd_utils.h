@@ -5,18 +5,28 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/functions/basic_ops.h>
 #include <torch/csrc/autograd/functions/utils.h>
 #include <torch/csrc/dynamo/compiled_autograd.h>
 
 namespace torch_act {
+
+inline c10::OperatorHandle find_op(const std::string& name, const char* overload = "") {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(("torch_act::" + name).c_str(), overload);
+}
+
+// Hyper-parameters as a node stores them (a string_view's text is copied).
+template <class P>
+using Stored = std::conditional_t<std::is_same_v<P, std::string_view>, std::string, P>;
 
 // Forward-mode AD. Level 0 is the only one: torch.autograd.forward_ad and
 // functorch's jvp (on its own wrapper tensors) both use it, as ATen's

@@ -11,6 +11,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "op_table.h"
+#include "packed_codes.h"
 
 namespace torch_act {
 
@@ -20,11 +21,13 @@ namespace cpu {
 // The variant in use: "DEFAULT", "AVX2" or "AVX512".
 const char* active_capability();
 const KernelTable& kernels();
+const PackedTable& packed_kernels();
 }  // namespace cpu
 
 #if defined(TORCH_ACT_WITH_CUDA)
 namespace cuda {
 const KernelTable& kernels();
+const PackedTable& packed_kernels();
 }  // namespace cuda
 #endif
 
@@ -47,6 +50,18 @@ const UnaryLoops<Act, at::TensorIteratorBase>& unary_loops(const c10::Device& de
 template <class Act>
 const BinaryLoops<Act, at::TensorIteratorBase>& binary_loops(const c10::Device& device) {
   return kernels_for(device).get<BinaryLoops<Act, at::TensorIteratorBase>>();
+}
+
+// The packed ops' loops (packed_codes.h) for tensors on `device`.
+template <class Act>
+const PackedLoops<Act>& packed_loops(const c10::Device& device) {
+#if defined(TORCH_ACT_WITH_CUDA)
+  if (device.is_cuda()) {
+    return cuda::packed_kernels().get<Act>();
+  }
+#endif
+  TORCH_CHECK(device.is_cpu(), "torch_act: no kernels for device ", device);
+  return cpu::packed_kernels().get<Act>();
 }
 
 // A TensorIterator over preallocated outputs (same shape as the iteration)

@@ -73,6 +73,7 @@ def test_variant_passes_numerical_tests(variant, tmp_path):
             os.path.join(HERE, "test_gradcheck.py"),
             os.path.join(HERE, "test_inplace.py"),
             os.path.join(HERE, "test_accuracy.py"),
+            os.path.join(HERE, "test_packed.py"),
         ],
         env=env,
         capture_output=True,

@@ -62,12 +62,17 @@ def op_calls(case, dtype):
 
 
 def test_every_op_has_a_decomposition():
+    """Every op but the packed-backward ones (<name>_pack, <name>_backward_packed),
+    which stay extern kernels under torch.compile on purpose: what they are for is
+    the bytes the graph keeps, and packing bits would not fuse into neighbours."""
     registered = {
         name
         for name in torch._C._dispatch_get_all_op_names()
         if name.startswith("torch_act::") and not name.startswith("torch_act::_")
     }
-    assert {op.name() for op in DECOMPOSITIONS} == registered
+    packed = {name for name in registered if name.endswith(("_pack", "_backward_packed"))}
+    assert packed
+    assert {op.name() for op in DECOMPOSITIONS} == registered - packed
 
 
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)

@@ -32,8 +32,15 @@ def init_parameters(cls):
 
 @pytest.mark.parametrize("act", WITH_TORCH_TWIN, ids=lambda a: a.module)
 def test_same_constructor_arguments_and_defaults(act):
+    """torch's arguments and defaults, plus torch_act's keyword-only
+    backward_bits=None where the activation has a packed backward."""
     ours, theirs = getattr(TN, act.module), act.torch_module
-    assert init_parameters(ours) == init_parameters(theirs)
+    ours_params = init_parameters(ours)
+    if act.packed:
+        assert ours_params.pop("backward_bits") is None
+        bits = inspect.signature(ours).parameters["backward_bits"]
+        assert bits.kind is bits.KEYWORD_ONLY
+    assert ours_params == init_parameters(theirs)
 
 
 TWIN_CASES = [

@@ -65,7 +65,10 @@ trap 'rm -rf "$out"' EXIT
 # The flags torch.utils.cpp_extension gives nvcc, plus ours (setup.py).
 nvcc_flags=(-std="$std" -O3 --expt-relaxed-constexpr -Xcompiler -fPIC -DTORCH_ACT_WITH_CUDA
   -D__CUDA_NO_HALF_OPERATORS__ -D__CUDA_NO_HALF_CONVERSIONS__ -D__CUDA_NO_BFLOAT16_CONVERSIONS__
-  -D__CUDA_NO_HALF2_OPERATORS__ --threads 2)
+  -D__CUDA_NO_HALF2_OPERATORS__ --threads 2
+  # (a CPU-only torch ships c10/cuda's headers without the macros file its
+  # CMake would generate; packed.cu includes the stream and launch-check headers)
+  -DC10_USING_CUSTOM_GENERATED_MACROS)
 for arch in "${archs[@]}"; do
   nvcc_flags+=(-gencode "arch=compute_$arch,code=sm_$arch")
 done

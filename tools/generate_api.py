@@ -84,6 +84,14 @@ def _def(name: str, params: list[str], returns: str, indent: str = "") -> list[s
     ]
 
 
+def _return_call(fn: str, args: list[str], indent: str) -> list[str]:
+    """A return of a call, wrapped as ruff formats it when it is too long."""
+    line = f"{indent}return {fn}({', '.join(args)})"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    return [f"{indent}return {fn}(", f"{indent}    {', '.join(args)}", f"{indent})"]
+
+
 def _signature(act: Activation) -> tuple[list[str], list[str], dict[str, str]]:
     """(declared parameters after input, the call's arguments after input,
     the op's schema types by parameter name)."""
@@ -96,6 +104,10 @@ def _signature(act: Activation) -> tuple[list[str], list[str], dict[str, str]]:
         call.append(f"{p.name}={p.name}" if p.keyword_only else p.name)
     if act.inplace:
         declared.append("inplace: bool = False")
+    if act.packed:
+        if "*" not in declared:
+            declared.append("*")
+        declared.append("backward_bits: Optional[int] = None")
     return declared, call, types
 
 
@@ -118,9 +130,22 @@ def _functional(act: Activation) -> list[str]:
     ]
     if act.inplace:
         lines.append(f"_op_{name}_inplace = _ops.{name}_.default")
+    if act.packed:
+        lines.append(f"_op_{name}_pack = _ops.{name}_pack.default")
     lines += [f'_check_{name} = _argument_checker_for("{name}")', "", ""]
     lines += _def(name, ["input: Tensor", *declared], "Tensor")
-    lines += [f'    """{name}: torch_act\'s C++ operator ({twin})."""', "    if _is_compiling():"]
+    lines.append(f'    """{name}: torch_act\'s C++ operator ({twin})."""')
+    if act.packed:  # (in place: the op's output copied into the input)
+        pack = f"_op_{name}_pack(input, backward_bits{args})[0]"
+        lines.append("    if backward_bits is not None:")
+        if act.inplace:
+            lines += [
+                f"        output = {pack}",
+                "        return input.copy_(output) if inplace else output",
+            ]
+        else:
+            lines.append(f"        return {pack}")
+    lines.append("    if _is_compiling():")
     if act.inplace:
         lines += [
             "        if inplace:",
@@ -199,6 +224,9 @@ def _module(act: Activation) -> list[str]:
     call = [
         f"{p.name}=self.{p.name}" if p.keyword_only else f"self.{p.name}" for p in act.params
     ] + (["self.inplace"] if act.inplace else [])
+    if act.packed:
+        names.append("backward_bits")
+        call.append("backward_bits=self.backward_bits")
     lines = [
         f"class {act.module}(_Activation):",
         f'    """torch_act\'s {act.module}, a drop-in for torch.nn.{act.module}."""',
@@ -211,10 +239,8 @@ def _module(act: Activation) -> list[str]:
         lines += ["        super().__init__()"]
         lines += [f"        self.{n} = {n}" for n in names]
         lines += ["        self._check_arguments()", ""]
-    lines += [
-        "    def forward(self, input: Tensor) -> Tensor:",
-        f"        return functional.{act.name}({', '.join(['input', *call])})",
-    ]
+    lines.append("    def forward(self, input: Tensor) -> Tensor:")
+    lines += _return_call(f"functional.{act.name}", ["input", *call], indent="        ")
     return lines
 
 

@@ -140,7 +140,8 @@ def _route(label: str, ours_name: str, inplace: Optional[bool] = None) -> _Route
     <ours_name> (torch's own signature): minus ``inplace`` when inplace is
     given (the in-place form relu_ passes True, torch.selu False)."""
     ours = getattr(_functional, ours_name)
-    params = list(inspect.signature(ours).parameters.values())
+    # (backward_bits is torch_act's own keyword: torch's callables never pass it)
+    params = [p for p in inspect.signature(ours).parameters.values() if p.name != "backward_bits"]
     extra = {}
     if inplace is not None:
         params = [p for p in params if p.name != "inplace"]

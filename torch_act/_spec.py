@@ -60,6 +60,11 @@ class Activation:
     test_configs: tuple[dict, ...] = field(default_factory=lambda: ({},))
     # Points where the function is not differentiable (gradcheck avoids them).
     kinks: tuple[float, ...] = ()
+    # Packed backward (ops <name>_pack, <name>_backward_packed; the
+    # backward_bits keyword): "exact" where 1 bit per element gives the exact
+    # gradient (piecewise-linear), "fitted" where a k-bit code (k = 1..4)
+    # approximates f' (tools/fit_derivative_codes.py).
+    packed: Optional[str] = None
     # Native torch's backward kernel alone, as (grad, input, output, *tensor
     # args, **kwargs) -> grads, for the benchmark; None where torch has none.
     native_backward: Optional[Callable[..., Any]] = None
@@ -103,12 +108,14 @@ ACTIVATIONS: tuple[Activation, ...] = (
         "Sigmoid",
         reference=torch.sigmoid,
         native_backward=lambda g, x, y: _aten.sigmoid_backward(g, y),
+        packed="fitted",
     ),
     Activation(
         "tanh",
         "Tanh",
         reference=torch.tanh,
         native_backward=lambda g, x, y: _aten.tanh_backward(g, y),
+        packed="fitted",
     ),
     Activation(
         "relu",
@@ -117,6 +124,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.relu,
         kinks=(0.0,),
         native_backward=lambda g, x, y: _aten.threshold_backward(g, y, 0),
+        packed="exact",
     ),
     Activation(
         "leaky_relu",
@@ -129,6 +137,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         native_backward=lambda g, x, y, negative_slope=0.01: _aten.leaky_relu_backward(
             g, x, negative_slope, False
         ),
+        packed="exact",
     ),
     Activation(
         "elu",
@@ -139,6 +148,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(0.0,),
         test_configs=({}, {"alpha": 0.5}, {"alpha": 2.0}),
         native_backward=lambda g, x, y, alpha=1.0: _aten.elu_backward(g, alpha, 1, 1, True, y),
+        packed="fitted",
     ),
     Activation(
         "selu",
@@ -147,6 +157,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.selu,
         kinks=(0.0,),
         native_backward=lambda g, x, y: _aten.elu_backward(g, SELU_ALPHA, SELU_SCALE, 1, True, y),
+        packed="fitted",
     ),
     Activation(
         "silu",
@@ -154,6 +165,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         inplace=True,
         reference=F.silu,
         native_backward=lambda g, x, y: _aten.silu_backward(g, x),
+        packed="fitted",
     ),
     Activation(
         "swish",
@@ -163,6 +175,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         handwritten=True,
         reference=_swish_reference,
         test_configs=({}, {"beta": 1.702}, {"beta": 0.5}),
+        packed="fitted",
     ),
     Activation(
         "gelu",
@@ -173,6 +186,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         native_backward=lambda g, x, y, approximate="none": _aten.gelu_backward(
             g, x, approximate=approximate
         ),
+        packed="fitted",
     ),
     Activation(
         "celu",
@@ -182,8 +196,9 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.celu,
         kinks=(0.0,),
         test_configs=({}, {"alpha": 0.5}, {"alpha": 2.0}),
+        packed="fitted",
     ),
-    Activation("mish", "Mish", inplace=True, reference=F.mish),
+    Activation("mish", "Mish", inplace=True, reference=F.mish, packed="fitted"),
     Activation(
         "softplus",
         "Softplus",
@@ -194,6 +209,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         native_backward=lambda g, x, y, beta=1.0, threshold=20.0: _aten.softplus_backward(
             g, x, beta, threshold
         ),
+        packed="fitted",
     ),
     Activation("softsign", "Softsign", reference=F.softsign, kinks=(0.0,)),
     Activation(
@@ -203,6 +219,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.hardsigmoid,
         kinks=(-3.0, 3.0),
         native_backward=lambda g, x, y: _aten.hardsigmoid_backward(g, x),
+        packed="exact",
     ),
     Activation(
         "hardswish",
@@ -223,6 +240,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         native_backward=lambda g, x, y, min_val=-1.0, max_val=1.0: _aten.hardtanh_backward(
             g, x, min_val, max_val
         ),
+        packed="exact",
     ),
     Activation(
         "relu6",
@@ -231,6 +249,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.relu6,
         kinks=(0.0, 6.0),
         native_backward=lambda g, x, y: _aten.hardtanh_backward(g, x, 0.0, 6.0),
+        packed="exact",
     ),
     Activation(
         # (torch's log_sigmoid_backward needs the buffer its CPU forward returns:
@@ -248,6 +267,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(0.5, -0.5, 1.0, -1.0),
         test_configs=({}, {"lambd": 1.0}),
         native_backward=lambda g, x, y, lambd=0.5: _aten.softshrink_backward(g, x, lambd),
+        packed="exact",
     ),
     Activation(
         "hardshrink",
@@ -257,6 +277,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(0.5, -0.5, 1.0, -1.0),
         test_configs=({}, {"lambd": 1.0}),
         native_backward=lambda g, x, y, lambd=0.5: _aten.hardshrink_backward(g, x, lambd),
+        packed="exact",
     ),
     Activation(
         "threshold",
@@ -267,6 +288,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(0.5, -1.0),
         test_configs=({"threshold": 0.5, "value": 20.0}, {"threshold": -1.0, "value": -2.0}),
         native_backward=lambda g, x, y, threshold, value: _aten.threshold_backward(g, x, threshold),
+        packed="exact",
     ),
     Activation(
         "rrelu",
@@ -288,7 +310,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         test_configs=({"dim": 0},),
         native_backward=lambda g, x, y, dim=-1: _aten.glu_backward(g, x, dim),
     ),
-    Activation("quick_gelu", "QuickGELU", reference=_quick_gelu_reference),
+    Activation("quick_gelu", "QuickGELU", reference=_quick_gelu_reference, packed="fitted"),
     Activation("squared_relu", "SquaredReLU", reference=_squared_relu_reference, kinks=(0.0,)),
     Activation(
         "prelu",

@@ -191,8 +191,22 @@ def prelu(input: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         raise
 
 
-def swish(input: torch.Tensor, beta: Union[float, torch.Tensor] = 1.0) -> torch.Tensor:
-    """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient."""
+def swish(
+    input: torch.Tensor,
+    beta: Union[float, torch.Tensor] = 1.0,
+    *,
+    backward_bits: Optional[int] = None,
+) -> torch.Tensor:
+    """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient.
+    ``backward_bits`` (a float beta only) keeps a k-bit code of the input for
+    backward instead of the input (SiLU's table at ``beta * x``)."""
+    if backward_bits is not None:
+        if isinstance(beta, torch.Tensor):
+            raise TypeError(
+                "torch_act.swish: backward_bits needs a float beta (a tensor beta is learnable, "
+                "and its gradient needs the input)"
+            )
+        return _ops.swish_pack.default(input, backward_bits, beta)[0]
     # Anything but a number takes the Tensor overload: a tensor, or the fx
     # Proxy standing for one under symbolic tracing, which the float overload
     # would record as a constant, dropping a learnable beta's gradient.
@@ -458,11 +472,14 @@ __all__ += [
 
 _op_sigmoid = _ops.sigmoid.default
 _op_sigmoid_eager = _eager(_op_sigmoid)
+_op_sigmoid_pack = _ops.sigmoid_pack.default
 _check_sigmoid = _argument_checker_for("sigmoid")
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """sigmoid: torch_act's C++ operator (the signature of torch.nn.functional.sigmoid)."""
+    if backward_bits is not None:
+        return _op_sigmoid_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_sigmoid(input)
     try:
@@ -474,11 +491,14 @@ def sigmoid(input: Tensor) -> Tensor:
 
 _op_tanh = _ops.tanh.default
 _op_tanh_eager = _eager(_op_tanh)
+_op_tanh_pack = _ops.tanh_pack.default
 _check_tanh = _argument_checker_for("tanh")
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """tanh: torch_act's C++ operator (the signature of torch.nn.functional.tanh)."""
+    if backward_bits is not None:
+        return _op_tanh_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_tanh(input)
     try:
@@ -491,11 +511,15 @@ def tanh(input: Tensor) -> Tensor:
 _op_relu = _ops.relu.default
 _op_relu_eager = _eager(_op_relu)
 _op_relu_inplace = _ops.relu_.default
+_op_relu_pack = _ops.relu_pack.default
 _check_relu = _argument_checker_for("relu")
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
+def relu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """relu: torch_act's C++ operator (the signature of torch.nn.functional.relu)."""
+    if backward_bits is not None:
+        output = _op_relu_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_relu(input.clone()))
@@ -513,11 +537,21 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 _op_leaky_relu = _ops.leaky_relu.default
 _op_leaky_relu_eager = _eager(_op_leaky_relu)
 _op_leaky_relu_inplace = _ops.leaky_relu_.default
+_op_leaky_relu_pack = _ops.leaky_relu_pack.default
 _check_leaky_relu = _argument_checker_for("leaky_relu")
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+def leaky_relu(
+    input: Tensor,
+    negative_slope: float = 0.01,
+    inplace: bool = False,
+    *,
+    backward_bits: Optional[int] = None,
+) -> Tensor:
     """leaky_relu: torch_act's C++ operator (the signature of torch.nn.functional.leaky_relu)."""
+    if backward_bits is not None:
+        output = _op_leaky_relu_pack(input, backward_bits, negative_slope)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_leaky_relu(input.clone(), negative_slope))
@@ -537,11 +571,17 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 _op_elu = _ops.elu.default
 _op_elu_eager = _eager(_op_elu)
 _op_elu_inplace = _ops.elu_.default
+_op_elu_pack = _ops.elu_pack.default
 _check_elu = _argument_checker_for("elu")
 
 
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(
+    input: Tensor, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
+) -> Tensor:
     """elu: torch_act's C++ operator (the signature of torch.nn.functional.elu)."""
+    if backward_bits is not None:
+        output = _op_elu_pack(input, backward_bits, alpha)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_elu(input.clone(), alpha))
@@ -561,11 +601,15 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 _op_selu = _ops.selu.default
 _op_selu_eager = _eager(_op_selu)
 _op_selu_inplace = _ops.selu_.default
+_op_selu_pack = _ops.selu_pack.default
 _check_selu = _argument_checker_for("selu")
 
 
-def selu(input: Tensor, inplace: bool = False) -> Tensor:
+def selu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """selu: torch_act's C++ operator (the signature of torch.nn.functional.selu)."""
+    if backward_bits is not None:
+        output = _op_selu_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_selu(input.clone()))
@@ -583,11 +627,15 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 _op_silu = _ops.silu.default
 _op_silu_eager = _eager(_op_silu)
 _op_silu_inplace = _ops.silu_.default
+_op_silu_pack = _ops.silu_pack.default
 _check_silu = _argument_checker_for("silu")
 
 
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
+def silu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """silu: torch_act's C++ operator (the signature of torch.nn.functional.silu)."""
+    if backward_bits is not None:
+        output = _op_silu_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_silu(input.clone()))
@@ -604,11 +652,16 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 _op_gelu = _ops.gelu.default
 _op_gelu_eager = _eager(_op_gelu)
+_op_gelu_pack = _ops.gelu_pack.default
 _check_gelu = _argument_checker_for("gelu")
 
 
-def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
+def gelu(
+    input: Tensor, *, approximate: str = "none", backward_bits: Optional[int] = None
+) -> Tensor:
     """gelu: torch_act's C++ operator (the signature of torch.nn.functional.gelu)."""
+    if backward_bits is not None:
+        return _op_gelu_pack(input, backward_bits, approximate=approximate)[0]
     if _is_compiling():
         return _op_gelu(input, approximate=approximate)
     try:
@@ -621,11 +674,17 @@ def gelu(input: Tensor, *, approximate: str = "none") -> Tensor:
 _op_celu = _ops.celu.default
 _op_celu_eager = _eager(_op_celu)
 _op_celu_inplace = _ops.celu_.default
+_op_celu_pack = _ops.celu_pack.default
 _check_celu = _argument_checker_for("celu")
 
 
-def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def celu(
+    input: Tensor, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
+) -> Tensor:
     """celu: torch_act's C++ operator (the signature of torch.nn.functional.celu)."""
+    if backward_bits is not None:
+        output = _op_celu_pack(input, backward_bits, alpha)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_celu(input.clone(), alpha))
@@ -645,11 +704,15 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 _op_mish = _ops.mish.default
 _op_mish_eager = _eager(_op_mish)
 _op_mish_inplace = _ops.mish_.default
+_op_mish_pack = _ops.mish_pack.default
 _check_mish = _argument_checker_for("mish")
 
 
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
+def mish(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """mish: torch_act's C++ operator (the signature of torch.nn.functional.mish)."""
+    if backward_bits is not None:
+        output = _op_mish_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_mish(input.clone()))
@@ -666,11 +729,20 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 _op_softplus = _ops.softplus.default
 _op_softplus_eager = _eager(_op_softplus)
+_op_softplus_pack = _ops.softplus_pack.default
 _check_softplus = _argument_checker_for("softplus")
 
 
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(
+    input: Tensor,
+    beta: float = 1.0,
+    threshold: float = 20.0,
+    *,
+    backward_bits: Optional[int] = None,
+) -> Tensor:
     """softplus: torch_act's C++ operator (the signature of torch.nn.functional.softplus)."""
+    if backward_bits is not None:
+        return _op_softplus_pack(input, backward_bits, beta, threshold)[0]
     if _is_compiling():
         return _op_softplus(input, beta, threshold)
     if beta.__class__ not in _PLAIN_NUMBERS or threshold.__class__ not in _PLAIN_NUMBERS:
@@ -701,11 +773,17 @@ def softsign(input: Tensor) -> Tensor:
 _op_hardsigmoid = _ops.hardsigmoid.default
 _op_hardsigmoid_eager = _eager(_op_hardsigmoid)
 _op_hardsigmoid_inplace = _ops.hardsigmoid_.default
+_op_hardsigmoid_pack = _ops.hardsigmoid_pack.default
 _check_hardsigmoid = _argument_checker_for("hardsigmoid")
 
 
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+def hardsigmoid(
+    input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None
+) -> Tensor:
     """hardsigmoid: torch_act's C++ operator (the signature of torch.nn.functional.hardsigmoid)."""
+    if backward_bits is not None:
+        output = _op_hardsigmoid_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_hardsigmoid(input.clone()))
@@ -745,13 +823,22 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 _op_hardtanh = _ops.hardtanh.default
 _op_hardtanh_eager = _eager(_op_hardtanh)
 _op_hardtanh_inplace = _ops.hardtanh_.default
+_op_hardtanh_pack = _ops.hardtanh_pack.default
 _check_hardtanh = _argument_checker_for("hardtanh")
 
 
 def hardtanh(
-    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+    input: Tensor,
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+    *,
+    backward_bits: Optional[int] = None,
 ) -> Tensor:
     """hardtanh: torch_act's C++ operator (the signature of torch.nn.functional.hardtanh)."""
+    if backward_bits is not None:
+        output = _op_hardtanh_pack(input, backward_bits, min_val, max_val)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_hardtanh(input.clone(), min_val, max_val))
@@ -771,11 +858,15 @@ def hardtanh(
 _op_relu6 = _ops.relu6.default
 _op_relu6_eager = _eager(_op_relu6)
 _op_relu6_inplace = _ops.relu6_.default
+_op_relu6_pack = _ops.relu6_pack.default
 _check_relu6 = _argument_checker_for("relu6")
 
 
-def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+def relu6(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """relu6: torch_act's C++ operator (the signature of torch.nn.functional.relu6)."""
+    if backward_bits is not None:
+        output = _op_relu6_pack(input, backward_bits)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_relu6(input.clone()))
@@ -824,11 +915,14 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 _op_softshrink = _ops.softshrink.default
 _op_softshrink_eager = _eager(_op_softshrink)
+_op_softshrink_pack = _ops.softshrink_pack.default
 _check_softshrink = _argument_checker_for("softshrink")
 
 
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def softshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """softshrink: torch_act's C++ operator (the signature of torch.nn.functional.softshrink)."""
+    if backward_bits is not None:
+        return _op_softshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
         return _op_softshrink(input, lambd)
     if lambd.__class__ not in _PLAIN_NUMBERS:
@@ -842,11 +936,14 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 _op_hardshrink = _ops.hardshrink.default
 _op_hardshrink_eager = _eager(_op_hardshrink)
+_op_hardshrink_pack = _ops.hardshrink_pack.default
 _check_hardshrink = _argument_checker_for("hardshrink")
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def hardshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """hardshrink: torch_act's C++ operator (the signature of torch.nn.functional.hardshrink)."""
+    if backward_bits is not None:
+        return _op_hardshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
         return _op_hardshrink(input, lambd)
     if lambd.__class__ not in _PLAIN_NUMBERS:
@@ -861,11 +958,22 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 _op_threshold = _ops.threshold.default
 _op_threshold_eager = _eager(_op_threshold)
 _op_threshold_inplace = _ops.threshold_.default
+_op_threshold_pack = _ops.threshold_pack.default
 _check_threshold = _argument_checker_for("threshold")
 
 
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+def threshold(
+    input: Tensor,
+    threshold: float,
+    value: float,
+    inplace: bool = False,
+    *,
+    backward_bits: Optional[int] = None,
+) -> Tensor:
     """threshold: torch_act's C++ operator (the signature of torch.nn.functional.threshold)."""
+    if backward_bits is not None:
+        output = _op_threshold_pack(input, backward_bits, threshold, value)[0]
+        return input.copy_(output) if inplace else output
     if _is_compiling():
         if inplace:
             return input.copy_(_op_threshold(input.clone(), threshold, value))
@@ -902,11 +1010,14 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 _op_quick_gelu = _ops.quick_gelu.default
 _op_quick_gelu_eager = _eager(_op_quick_gelu)
+_op_quick_gelu_pack = _ops.quick_gelu_pack.default
 _check_quick_gelu = _argument_checker_for("quick_gelu")
 
 
-def quick_gelu(input: Tensor) -> Tensor:
+def quick_gelu(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """quick_gelu: torch_act's C++ operator (no torch counterpart)."""
+    if backward_bits is not None:
+        return _op_quick_gelu_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_quick_gelu(input)
     try:

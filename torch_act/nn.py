@@ -44,19 +44,30 @@ class _Activation(nn.Module):
         check = _CONSTRUCTOR_CHECKS.get(self.spec.module)
         if check is not None:
             check(self)
+        bits = getattr(self, "backward_bits", None)
+        if bits is not None:
+            allowed = (1,) if self.spec.packed == "exact" else (1, 2, 3, 4)
+            if bits not in allowed:
+                raise ValueError(
+                    f"{self.spec.module}: backward_bits must be one of {allowed} or None, got {bits!r}"
+                )
 
     def extra_repr(self) -> str:
         twin = self.spec.torch_module
-        if twin is not None:  # same attribute names: torch's own format, exactly
-            return twin.extra_repr(self)
-        # Otherwise torch.nn's usual style: numbers with str(), strings with repr().
         parts = []
-        for p in self.spec.params:
-            value = getattr(self, p.name)
-            parts.append(f"{p.name}={value!r}" if isinstance(value, str) else f"{p.name}={value}")
-        if self.spec.inplace and self.inplace:
-            parts.append("inplace=True")
-        return ", ".join(parts)
+        if twin is not None:  # same attribute names: torch's own format, exactly
+            parts.append(twin.extra_repr(self))
+        else:  # torch.nn's usual style: numbers with str(), strings with repr()
+            for p in self.spec.params:
+                value = getattr(self, p.name)
+                parts.append(
+                    f"{p.name}={value!r}" if isinstance(value, str) else f"{p.name}={value}"
+                )
+            if self.spec.inplace and self.inplace:
+                parts.append("inplace=True")
+        if getattr(self, "backward_bits", None) is not None:
+            parts.append(f"backward_bits={self.backward_bits}")
+        return ", ".join(p for p in parts if p)
 
 
 class RReLU(_Activation):
@@ -107,21 +118,37 @@ class Swish(nn.Module):
     With ``learnable=True``, ``beta`` is a 0-dim Parameter trained with the
     model; otherwise it is a fixed float. ``beta=1`` is SiLU."""
 
-    def __init__(self, beta: float = 1.0, learnable: bool = False, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        beta: float = 1.0,
+        learnable: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        backward_bits: Optional[int] = None,
+    ) -> None:
         super().__init__()
         self.learnable = learnable
+        if learnable and backward_bits is not None:
+            raise ValueError("Swish: backward_bits needs a fixed beta (learnable=False)")
+        if backward_bits not in (None, 1, 2, 3, 4):
+            raise ValueError(
+                f"Swish: backward_bits must be one of (1, 2, 3, 4) or None, got {backward_bits!r}"
+            )
+        self.backward_bits = backward_bits
         if learnable:
             self.beta = nn.Parameter(torch.full((), float(beta), device=device, dtype=dtype))
         else:
             self.beta = float(beta)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        return functional.swish(input, self.beta)
+        return functional.swish(input, self.beta, backward_bits=self.backward_bits)
 
     def extra_repr(self) -> str:
         if self.learnable:
             return f"beta={self.beta.item()}, learnable=True"
-        return f"beta={self.beta}"
+        bits = "" if self.backward_bits is None else f", backward_bits={self.backward_bits}"
+        return f"beta={self.beta}{bits}"
 
 
 # ------------------------------------------------------------- gated units
@@ -294,8 +321,13 @@ class Sigmoid(_Activation):
 
     spec = BY_NAME["sigmoid"]
 
+    def __init__(self, *, backward_bits: Optional[int] = None) -> None:
+        super().__init__()
+        self.backward_bits = backward_bits
+        self._check_arguments()
+
     def forward(self, input: Tensor) -> Tensor:
-        return functional.sigmoid(input)
+        return functional.sigmoid(input, backward_bits=self.backward_bits)
 
 
 class Tanh(_Activation):
@@ -303,8 +335,13 @@ class Tanh(_Activation):
 
     spec = BY_NAME["tanh"]
 
+    def __init__(self, *, backward_bits: Optional[int] = None) -> None:
+        super().__init__()
+        self.backward_bits = backward_bits
+        self._check_arguments()
+
     def forward(self, input: Tensor) -> Tensor:
-        return functional.tanh(input)
+        return functional.tanh(input, backward_bits=self.backward_bits)
 
 
 class ReLU(_Activation):
@@ -312,13 +349,14 @@ class ReLU(_Activation):
 
     spec = BY_NAME["relu"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.relu(input, self.inplace)
+        return functional.relu(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class LeakyReLU(_Activation):
@@ -326,14 +364,23 @@ class LeakyReLU(_Activation):
 
     spec = BY_NAME["leaky_relu"]
 
-    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+    def __init__(
+        self,
+        negative_slope: float = 0.01,
+        inplace: bool = False,
+        *,
+        backward_bits: Optional[int] = None,
+    ) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.leaky_relu(input, self.negative_slope, self.inplace)
+        return functional.leaky_relu(
+            input, self.negative_slope, self.inplace, backward_bits=self.backward_bits
+        )
 
 
 class ELU(_Activation):
@@ -341,14 +388,17 @@ class ELU(_Activation):
 
     spec = BY_NAME["elu"]
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+    def __init__(
+        self, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
+    ) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.elu(input, self.alpha, self.inplace)
+        return functional.elu(input, self.alpha, self.inplace, backward_bits=self.backward_bits)
 
 
 class SELU(_Activation):
@@ -356,13 +406,14 @@ class SELU(_Activation):
 
     spec = BY_NAME["selu"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.selu(input, self.inplace)
+        return functional.selu(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class SiLU(_Activation):
@@ -370,13 +421,14 @@ class SiLU(_Activation):
 
     spec = BY_NAME["silu"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.silu(input, self.inplace)
+        return functional.silu(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class GELU(_Activation):
@@ -384,13 +436,16 @@ class GELU(_Activation):
 
     spec = BY_NAME["gelu"]
 
-    def __init__(self, *, approximate: str = "none") -> None:
+    def __init__(self, *, approximate: str = "none", backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.approximate = approximate
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.gelu(input, approximate=self.approximate)
+        return functional.gelu(
+            input, approximate=self.approximate, backward_bits=self.backward_bits
+        )
 
 
 class CELU(_Activation):
@@ -398,14 +453,17 @@ class CELU(_Activation):
 
     spec = BY_NAME["celu"]
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+    def __init__(
+        self, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
+    ) -> None:
         super().__init__()
         self.alpha = alpha
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.celu(input, self.alpha, self.inplace)
+        return functional.celu(input, self.alpha, self.inplace, backward_bits=self.backward_bits)
 
 
 class Mish(_Activation):
@@ -413,13 +471,14 @@ class Mish(_Activation):
 
     spec = BY_NAME["mish"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.mish(input, self.inplace)
+        return functional.mish(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class Softplus(_Activation):
@@ -427,14 +486,19 @@ class Softplus(_Activation):
 
     spec = BY_NAME["softplus"]
 
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+    def __init__(
+        self, beta: float = 1.0, threshold: float = 20.0, *, backward_bits: Optional[int] = None
+    ) -> None:
         super().__init__()
         self.beta = beta
         self.threshold = threshold
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.softplus(input, self.beta, self.threshold)
+        return functional.softplus(
+            input, self.beta, self.threshold, backward_bits=self.backward_bits
+        )
 
 
 class Softsign(_Activation):
@@ -451,13 +515,14 @@ class Hardsigmoid(_Activation):
 
     spec = BY_NAME["hardsigmoid"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.hardsigmoid(input, self.inplace)
+        return functional.hardsigmoid(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class Hardswish(_Activation):
@@ -479,15 +544,25 @@ class Hardtanh(_Activation):
 
     spec = BY_NAME["hardtanh"]
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        *,
+        backward_bits: Optional[int] = None,
+    ) -> None:
         super().__init__()
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.hardtanh(input, self.min_val, self.max_val, self.inplace)
+        return functional.hardtanh(
+            input, self.min_val, self.max_val, self.inplace, backward_bits=self.backward_bits
+        )
 
 
 class ReLU6(_Activation):
@@ -495,13 +570,14 @@ class ReLU6(_Activation):
 
     spec = BY_NAME["relu6"]
 
-    def __init__(self, inplace: bool = False) -> None:
+    def __init__(self, inplace: bool = False, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.relu6(input, self.inplace)
+        return functional.relu6(input, self.inplace, backward_bits=self.backward_bits)
 
 
 class LogSigmoid(_Activation):
@@ -527,13 +603,14 @@ class Softshrink(_Activation):
 
     spec = BY_NAME["softshrink"]
 
-    def __init__(self, lambd: float = 0.5) -> None:
+    def __init__(self, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.lambd = lambd
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.softshrink(input, self.lambd)
+        return functional.softshrink(input, self.lambd, backward_bits=self.backward_bits)
 
 
 class Hardshrink(_Activation):
@@ -541,13 +618,14 @@ class Hardshrink(_Activation):
 
     spec = BY_NAME["hardshrink"]
 
-    def __init__(self, lambd: float = 0.5) -> None:
+    def __init__(self, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> None:
         super().__init__()
         self.lambd = lambd
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.hardshrink(input, self.lambd)
+        return functional.hardshrink(input, self.lambd, backward_bits=self.backward_bits)
 
 
 class Threshold(_Activation):
@@ -555,15 +633,25 @@ class Threshold(_Activation):
 
     spec = BY_NAME["threshold"]
 
-    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+    def __init__(
+        self,
+        threshold: float,
+        value: float,
+        inplace: bool = False,
+        *,
+        backward_bits: Optional[int] = None,
+    ) -> None:
         super().__init__()
         self.threshold = threshold
         self.value = value
         self.inplace = inplace
+        self.backward_bits = backward_bits
         self._check_arguments()
 
     def forward(self, input: Tensor) -> Tensor:
-        return functional.threshold(input, self.threshold, self.value, self.inplace)
+        return functional.threshold(
+            input, self.threshold, self.value, self.inplace, backward_bits=self.backward_bits
+        )
 
 
 class GLU(_Activation):
@@ -585,8 +673,13 @@ class QuickGELU(_Activation):
 
     spec = BY_NAME["quick_gelu"]
 
+    def __init__(self, *, backward_bits: Optional[int] = None) -> None:
+        super().__init__()
+        self.backward_bits = backward_bits
+        self._check_arguments()
+
     def forward(self, input: Tensor) -> Tensor:
-        return functional.quick_gelu(input)
+        return functional.quick_gelu(input, backward_bits=self.backward_bits)
 
 
 class SquaredReLU(_Activation):

@@ -50,6 +50,8 @@ const KernelTable& kernels() { return active_tables().elementwise; }
 
 const ColumnSumTable& column_sum_kernels() { return active_tables().column_sums; }
 
+const PackedTable& packed_kernels() { return active_tables().packed; }
+
 namespace {
 std::string cpu_capability() { return active_capability(); }
 

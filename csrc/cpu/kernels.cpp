@@ -5,7 +5,12 @@
 // each into a namespace of that name, so the copies coexist in one library.
 // No static initializers here: this code may only run after dispatch.cpp has
 // checked that the CPU supports it.
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
 #include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 
 #include "elementwise.h"
 #include "kernels.h"
@@ -49,6 +54,228 @@ TableOf<ColumnSumLoops, TypeList<Act...>> column_sum_table_for(TypeList<Act...>)
   return {std::make_tuple(ColumnSumLoops<Act>{&backward_chunk_summing_columns<Act>}...)};
 }
 
+// The packed ops' loops over groups of 8 elements (packed_codes.h's layout).
+constexpr int64_t kGroupsPerTask = 4096;
+
+#if defined(TORCH_ACT_SIMD)
+// SIMD steps of the packed loops (float compute only): a lane mask is a
+// plane of bit-sliced codes, 8 lanes to a byte.
+using FloatVec = at::vec::Vectorized<float>;
+constexpr int kLanes = FloatVec::size();
+
+// Bit i set where lane i of `mask` (all ones or all zeros) is set.
+inline uint32_t lane_bits(const FloatVec& mask) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_movepi32_mask(_mm512_castps_si512(mask));
+#else
+  return static_cast<uint32_t>(_mm256_movemask_ps(mask));
+#endif
+}
+
+// 1.0 in lane i where bit i of `bits` is set, else 0.0.
+inline FloatVec lanes_of(uint32_t bits) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(bits), _mm512_set1_ps(1.0f));
+#else
+  const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  const __m256i hit =
+      _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), lane), lane);
+  return _mm256_and_ps(_mm256_castsi256_ps(hit), _mm256_set1_ps(1.0f));
+#endif
+}
+
+// The code planes of one vector of inputs: planes[b] holds bit b of each lane's code.
+template <class Act>
+void code_planes(const BitCoder<Act>& coder, const FloatVec& x, uint32_t* planes) {
+  planes[0] = lane_bits(coder.act.gradient_bit(x) != FloatVec(0.0f));
+}
+inline void code_planes(const FittedCoder& coder, const FloatVec& x, uint32_t* planes) {
+  const FloatVec u = x * FloatVec(coder.input_scale);
+  const int bounds = (1 << coder.code_bits) - 1;
+  // The code counts the bounds at or below u (a NaN: none), as the scalar
+  // binary search does.
+#if defined(CPU_CAPABILITY_AVX512)
+  __m512i code = _mm512_setzero_si512();
+  for (int i = 0; i < bounds; ++i) {
+    const __mmask16 at_or_above =
+        _mm512_cmp_ps_mask(u, _mm512_set1_ps(coder.bounds[i]), _CMP_GE_OQ);
+    code = _mm512_mask_add_epi32(code, at_or_above, code, _mm512_set1_epi32(1));
+  }
+  for (int b = 0; b < coder.code_bits; ++b) {
+    planes[b] = _mm512_test_epi32_mask(code, _mm512_set1_epi32(1 << b));
+  }
+#else
+  __m256i code = _mm256_setzero_si256();
+  for (int i = 0; i < bounds; ++i) {
+    const __m256 at_or_above = _mm256_cmp_ps(u, _mm256_set1_ps(coder.bounds[i]), _CMP_GE_OQ);
+    code = _mm256_sub_epi32(code, _mm256_castps_si256(at_or_above));  // all ones: -1
+  }
+  for (int b = 0; b < coder.code_bits; ++b) {
+    planes[b] = static_cast<uint32_t>(
+        _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(code, 31 - b))));
+  }
+#endif
+}
+
+// The gradient of one vector from its code planes.
+template <class Act>
+FloatVec backward_from_planes(
+    const BitCoder<Act>& coder, const FloatVec& g, const uint32_t* planes) {
+  return coder.act.backward_from_bit(g, lanes_of(planes[0]));
+}
+inline FloatVec backward_from_planes(
+    const FittedCoder& coder, const FloatVec& g, const uint32_t* planes) {
+#if defined(CPU_CAPABILITY_AVX512)
+  __m512i code = _mm512_setzero_si512();
+  for (int b = 0; b < coder.code_bits; ++b) {
+    code = _mm512_mask_or_epi32(
+        code, static_cast<__mmask16>(planes[b]), code, _mm512_set1_epi32(1 << b));
+  }
+  return g * FloatVec(_mm512_permutexvar_ps(code, _mm512_loadu_ps(coder.values)));
+#else
+  __m256i code = _mm256_setzero_si256();
+  for (int b = 0; b < coder.code_bits; ++b) {
+    const __m256i bit = _mm256_castps_si256(lanes_of(planes[b]) != FloatVec(0.0f));
+    code = _mm256_or_si256(code, _mm256_and_si256(bit, _mm256_set1_epi32(1 << b)));
+  }
+  __m256 value = _mm256_permutevar8x32_ps(_mm256_loadu_ps(coder.values), code);
+  if (coder.code_bits == 4) {  // codes 8..15 from the upper eight values
+    const __m256 upper = _mm256_permutevar8x32_ps(_mm256_loadu_ps(coder.values + 8), code);
+    value = _mm256_blendv_ps(value, upper, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
+  }
+  return g * FloatVec(value);
+#endif
+}
+#endif  // TORCH_ACT_SIMD
+
+// Groups [begin, end) of n elements: codes, and out = f(x) unless out is null,
+// in one pass over x.
+template <class Act, class Coder, class scalar_t>
+void pack_groups(
+    const Act& act, const Coder& coder, const scalar_t* x, scalar_t* out, uint8_t* codes, int64_t n,
+    int64_t begin, int64_t end) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  int64_t group = begin;
+#if defined(TORCH_ACT_SIMD)
+  if constexpr (std::is_same_v<opmath_t, float>) {
+    using V = OpmathVec<scalar_t>;
+    constexpr int64_t kGroupsPerStep = V::kWidth / kGroupSize;
+    const int bits = coder.bits();
+    // One step: `count` elements from group on (a full vector step, or the
+    // chunk's last groups as one masked step, so every output comes from the
+    // forward op's vector math, bit for bit).
+    auto step = [&](int64_t count) {
+      const int64_t i = group * kGroupSize;
+      const bool full = count == V::kWidth;
+      const auto values = full ? V::load(x + i) : V::load(x + i, count);
+      if (out != nullptr) {
+        typename V::Pack results;
+        for (int part = 0; part < V::kParts; ++part) {
+          results[part] = act.forward(values[part]);
+        }
+        full ? V::store(out + i, results) : V::store(out + i, results, count);
+      }
+      const int64_t groups = (count + kGroupSize - 1) / kGroupSize;
+      for (int part = 0; part < V::kParts; ++part) {
+        uint32_t planes[kMaxCodeBits];
+        code_planes(coder, values[part], planes);
+        const int64_t lanes =
+            std::min<int64_t>(kLanes, std::max<int64_t>(0, count - part * kLanes));
+        const uint32_t live = lanes == 32 ? ~0u : (1u << lanes) - 1;  // padding codes are 0
+        for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
+          const int64_t index = part * (kLanes / kGroupSize) + byte;
+          if (index < groups) {
+            uint8_t* group_codes = codes + (group + index) * bits;
+            for (int b = 0; b < bits; ++b) {
+              group_codes[b] = static_cast<uint8_t>((planes[b] & live) >> (8 * byte));
+            }
+          }
+        }
+      }
+    };
+    for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
+         group += kGroupsPerStep) {
+      step(V::kWidth);
+    }
+    if (group < end) {
+      step(std::min(n, end * kGroupSize) - group * kGroupSize);
+    }
+    return;
+  }
+#endif
+  for (; group < end; ++group) {
+    pack_group<opmath_t>(act, coder, x, out, n, group, codes);
+  }
+}
+
+template <class Coder, class scalar_t>
+void backward_groups(
+    const Coder& coder, const scalar_t* grad_output, const uint8_t* codes, scalar_t* grad_input,
+    int64_t n, int64_t begin, int64_t end) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  int64_t group = begin;
+#if defined(TORCH_ACT_SIMD)
+  if constexpr (std::is_same_v<opmath_t, float>) {
+    using V = OpmathVec<scalar_t>;
+    constexpr int64_t kGroupsPerStep = V::kWidth / kGroupSize;
+    const int bits = coder.bits();
+    for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
+         group += kGroupsPerStep) {
+      const int64_t i = group * kGroupSize;
+      const auto grads = V::load(grad_output + i);
+      typename V::Pack results;
+      for (int part = 0; part < V::kParts; ++part) {
+        uint32_t planes[kMaxCodeBits] = {};
+        for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
+          const uint8_t* group_codes = codes + (group + part * (kLanes / kGroupSize) + byte) * bits;
+          for (int b = 0; b < bits; ++b) {
+            planes[b] |= static_cast<uint32_t>(group_codes[b]) << (8 * byte);
+          }
+        }
+        results[part] = backward_from_planes(coder, grads[part], planes);
+      }
+      V::store(grad_input + i, results);
+    }
+  }
+#endif
+  for (; group < end; ++group) {
+    backward_group<opmath_t>(coder, grad_output, codes, n, group, grad_input);
+  }
+}
+
+template <class Act>
+PackedLoops<Act> packed_loops_of() {
+  using Coder = CoderOf<Act>;
+  return {
+      [](const void* x, void* out, uint8_t* codes, int64_t n, c10::ScalarType dtype, const Act& act,
+         const Coder& coder) {
+        AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "torch_act_pack", [&] {
+          const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
+          at::parallel_for(0, groups, kGroupsPerTask, [&](int64_t begin, int64_t end) {
+            pack_groups(
+                act, coder, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(out), codes, n,
+                begin, end);
+          });
+        });
+      },
+      [](void* grad_input, const void* grad_output, const uint8_t* codes, int64_t n,
+         c10::ScalarType dtype, const Coder& coder) {
+        AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "torch_act_unpack", [&] {
+          const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
+          at::parallel_for(0, groups, kGroupsPerTask, [&](int64_t begin, int64_t end) {
+            backward_groups(
+                coder, static_cast<const scalar_t*>(grad_output), codes,
+                static_cast<scalar_t*>(grad_input), n, begin, end);
+          });
+        });
+      }};
+}
+
+template <class... Act>
+PackedTable packed_table_for(TypeList<Act...>) {
+  return {std::make_tuple(packed_loops_of<Act>()...)};
+}
+
 }  // namespace
 
 CapabilityTables capability_tables() {
@@ -60,6 +287,7 @@ CapabilityTables capability_tables() {
             &run_method<DoubleBackward, Loops>};
       }),
       column_sum_table_for(BiasActivations{}),
+      packed_table_for(PackedActivations{}),
   };
 }
 

@@ -36,6 +36,7 @@ using ColumnSumTable = TableOf<ColumnSumLoops, BiasActivations>;
 struct CapabilityTables {
   KernelTable elementwise;
   ColumnSumTable column_sums;
+  PackedTable packed;
 };
 
 // The column-sum loops of the capability in use (as kernels()).
