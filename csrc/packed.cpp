@@ -41,8 +41,10 @@ template <class Act>
 CoderOf<Act> coder_for(const Act& act, int64_t bits) {
   if constexpr (has_gradient_bit<Act>) {
     TORCH_CHECK(
-        bits == 1, "torch_act.", Act::name, ": the packed backward is exact with 1 bit per "
-        "element; bits (backward_bits) must be 1, got ", bits);
+        bits == 1, "torch_act.", Act::name,
+        ": the packed backward is exact with 1 bit per "
+        "element; bits (backward_bits) must be 1, got ",
+        bits);
     return BitCoder<Act>{act};
   } else {
     TORCH_CHECK(
@@ -62,8 +64,7 @@ struct PackedKernels<Act, std::tuple<P...>> {
     coder_for(Act{params...}, bits);
     const c10::SymInt code_bytes = (self.sym_numel() + (kGroupSize - 1)) / kGroupSize * bits;
     return {
-        empty_like_input(self),
-        at::empty_symint({code_bytes}, self.options().dtype(at::kByte))};
+        empty_like_input(self), at::empty_symint({code_bytes}, self.options().dtype(at::kByte))};
   }
   static std::tuple<Tensor, Tensor> pack(const Tensor& self, int64_t bits, P... params) {
     Tensor out, codes;
@@ -104,8 +105,7 @@ struct PackedKernels<Act, std::tuple<P...>> {
         codes.device() == grad_output.device(), "torch_act.", op,
         ": expected codes on the device of grad_output (", grad_output.device(), "), got ",
         codes.device());
-    const c10::SymInt code_bytes =
-        (grad_output.sym_numel() + (kGroupSize - 1)) / kGroupSize * bits;
+    const c10::SymInt code_bytes = (grad_output.sym_numel() + (kGroupSize - 1)) / kGroupSize * bits;
     TORCH_CHECK(
         codes.dim() == 1 && codes.sym_numel() == code_bytes, "torch_act.", op,
         ": expected codes of shape [", code_bytes, "] (", bits, " bytes per 8 elements of ",
@@ -137,14 +137,14 @@ struct PackedAutograd<Act, std::tuple<P...>> {
   using StoredParams = std::tuple<int64_t, Stored<P>...>;  // bits, then Act's
 
   static auto& pack_op() {
-    static auto op = find_op(packed_op<Act>("_pack"))
-                         .template typed<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, P...)>();
+    static auto op =
+        find_op(packed_op<Act>("_pack"))
+            .template typed<std::tuple<Tensor, Tensor>(const Tensor&, int64_t, P...)>();
     return op;
   }
   static auto& backward_packed_op() {
-    static auto op =
-        find_op(packed_op<Act>("_backward_packed"))
-            .template typed<Tensor(const Tensor&, const Tensor&, int64_t, P...)>();
+    static auto op = find_op(packed_op<Act>("_backward_packed"))
+                         .template typed<Tensor(const Tensor&, const Tensor&, int64_t, P...)>();
     return op;
   }
   static auto& unpacked_backward_op() {
@@ -222,11 +222,14 @@ struct PackedAutograd<Act, std::tuple<P...>> {
 template <class Act>
 void define_packed(torch::Library& m) {
   const std::string params = schema_tail(Act::schema_params);
-  m.def(torch::schema(
-      (packed_op<Act>("_pack(Tensor self, int bits") + params + ") -> (Tensor, Tensor)").c_str()));
-  m.def(torch::schema((packed_op<Act>("_backward_packed(Tensor grad_output, Tensor codes, int bits") +
-                       params + ") -> Tensor")
-                          .c_str()));
+  m.def(
+      torch::schema(
+          (packed_op<Act>("_pack(Tensor self, int bits") + params + ") -> (Tensor, Tensor)")
+              .c_str()));
+  m.def(
+      torch::schema((packed_op<Act>("_backward_packed(Tensor grad_output, Tensor codes, int bits") +
+                     params + ") -> Tensor")
+                        .c_str()));
 }
 
 template <class Act>

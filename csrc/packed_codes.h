@@ -121,7 +121,7 @@ FittedCoder fitted_coder_of_bits(int bits, float input_scale = 1.0f) {
 // Each smooth activation's tables (fitted at torch's default
 // hyper-parameters), carried to other settings where rescaling the input does
 // it exactly, and refused where nothing does.
-#define TORCH_ACT_TABLES(Name)                                                              \
+#define TORCH_ACT_TABLES(Name)                                                     \
   derivative_codes::Name##1, derivative_codes::Name##2, derivative_codes::Name##3, \
       derivative_codes::Name##4
 inline FittedCoder fitted_coder_for(const Sigmoid&, int bits) {
@@ -152,8 +152,10 @@ inline FittedCoder fitted_coder_for(const Silu&, int bits) {
 inline FittedCoder fitted_coder_for(const Swish& act, int bits) {
   // f'(x) = SiLU'(beta x), for any beta.
   TORCH_CHECK(
-      act.beta == act.beta && act.beta - act.beta == 0, "torch_act.swish: packed backward codes "
-      "need a finite beta, got ", act.beta);
+      act.beta == act.beta && act.beta - act.beta == 0,
+      "torch_act.swish: packed backward codes "
+      "need a finite beta, got ",
+      act.beta);
   return fitted_coder_of_bits<TORCH_ACT_TABLES(Silu)>(bits, static_cast<float>(act.beta));
 }
 inline FittedCoder fitted_coder_for(const Gelu& act, int bits) {
@@ -168,8 +170,10 @@ inline FittedCoder fitted_coder_for(const Softplus& act, int bits) {
   // for beta > 0; its fit saw beta x in [-8, 8] only, where a threshold of
   // at least 8 changes nothing.
   TORCH_CHECK(
-      act.beta > 0 && act.threshold >= 8, "torch_act.softplus: packed backward codes need "
-      "beta > 0 and threshold >= 8, got beta=", act.beta, ", threshold=", act.threshold);
+      act.beta > 0 && act.threshold >= 8,
+      "torch_act.softplus: packed backward codes need "
+      "beta > 0 and threshold >= 8, got beta=",
+      act.beta, ", threshold=", act.threshold);
   return fitted_coder_of_bits<TORCH_ACT_TABLES(Softplus)>(bits, static_cast<float>(act.beta));
 }
 inline FittedCoder fitted_coder_for(const QuickGelu&, int bits) {
@@ -185,8 +189,8 @@ using CoderOf = std::conditional_t<has_gradient_bit<Act>, BitCoder<Act>, FittedC
 // The activations with packed ops: every piecewise-linear one (exact), and
 // the smooth ones a table was fitted for.
 using PackedActivations = TypeList<
-    Relu, LeakyRelu, Hardtanh, Relu6, Softshrink, Hardshrink, Threshold, Hardsigmoid, Sigmoid,
-    Tanh, Elu, Selu, Celu, Silu, Swish, Gelu, Mish, Softplus, QuickGelu>;
+    Relu, LeakyRelu, Hardtanh, Relu6, Softshrink, Hardshrink, Threshold, Hardsigmoid, Sigmoid, Tanh,
+    Elu, Selu, Celu, Silu, Swish, Gelu, Mish, Softplus, QuickGelu>;
 
 // The loops' bodies, one group of 8 elements at a time, shared by every
 // device (and by the CPU's SIMD loops for their tails); opmath_t is the
@@ -217,8 +221,8 @@ TORCH_ACT_HD void pack_group(
 
 template <class opmath_t, class Coder, class scalar_t>
 TORCH_ACT_HD void backward_group(
-    const Coder& coder, const scalar_t* grad_output, const uint8_t* codes, int64_t n,
-    int64_t group, scalar_t* grad_input) {
+    const Coder& coder, const scalar_t* grad_output, const uint8_t* codes, int64_t n, int64_t group,
+    scalar_t* grad_input) {
   const int bits = coder.bits();
   const int64_t first = group * kGroupSize;
   const int count = n - first < kGroupSize ? static_cast<int>(n - first) : kGroupSize;

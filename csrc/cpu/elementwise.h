@@ -68,6 +68,7 @@ inline bool cpu_has_avx512_bf16() {
 #endif
 
 // Loads scalar_t into one or two Vectorized<opmath_t> and stores them back.
+// (Always inlined: a call would pass the vectors through memory, once per step.)
 template <class scalar_t>
 struct OpmathVec {
   using opmath_t = at::opmath_type<scalar_t>;
@@ -77,7 +78,7 @@ struct OpmathVec {
   static constexpr int kParts = static_cast<int>(kWidth / Vec::size());
   using Pack = std::array<Vec, kParts>;
 
-  static Pack load(const scalar_t* p) {
+  C10_ALWAYS_INLINE static Pack load(const scalar_t* p) {
     if constexpr (kParts == 1) {
       return {Vec::loadu(p)};
     } else {
@@ -86,7 +87,7 @@ struct OpmathVec {
     }
   }
   // The first `count` elements (a masked load: the other lanes read as zero).
-  static Pack load(const scalar_t* p, int64_t count) {
+  C10_ALWAYS_INLINE static Pack load(const scalar_t* p, int64_t count) {
     if constexpr (kParts == 1) {
       return {Vec::loadu(p, count)};
     } else {
@@ -99,7 +100,7 @@ struct OpmathVec {
     pack.fill(Vec(static_cast<opmath_t>(value)));
     return pack;
   }
-  static void store(scalar_t* p, const Pack& pack) {
+  C10_ALWAYS_INLINE static void store(scalar_t* p, const Pack& pack) {
     if constexpr (kParts == 1) {
       pack[0].store(p);
     } else {
@@ -107,7 +108,7 @@ struct OpmathVec {
     }
   }
   // The first `count` elements only.
-  static void store(scalar_t* p, const Pack& pack, int64_t count) {
+  C10_ALWAYS_INLINE static void store(scalar_t* p, const Pack& pack, int64_t count) {
     if constexpr (kParts == 1) {
       pack[0].store(p, count);
     } else {

@@ -7,6 +7,7 @@
 // checked that the CPU supports it.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include <ATen/Dispatch.h>
@@ -160,31 +161,63 @@ void pack_groups(
   if constexpr (std::is_same_v<opmath_t, float>) {
     using V = OpmathVec<scalar_t>;
     constexpr int64_t kGroupsPerStep = V::kWidth / kGroupSize;
-    const int bits = coder.bits();
-    // One step: `count` elements from group on (a full vector step, or the
-    // chunk's last groups as one masked step, so every output comes from the
-    // forward op's vector math, bit for bit).
-    auto step = [&](int64_t count) {
-      const int64_t i = group * kGroupSize;
-      const bool full = count == V::kWidth;
-      const auto values = full ? V::load(x + i) : V::load(x + i, count);
-      if (out != nullptr) {
-        typename V::Pack results;
-        for (int part = 0; part < V::kParts; ++part) {
-          results[part] = act.forward(values[part]);
-        }
-        full ? V::store(out + i, results) : V::store(out + i, results, count);
+    // Local copies: a store of code bytes may alias anything whose address
+    // escaped, which would reload the hyper-parameters on every step.
+    const Act local_act = act;
+    const Coder local_coder = coder;
+    const int bits = local_coder.bits();
+    auto outputs = [&](int64_t i, const typename V::Pack& values, int64_t count) {
+      typename V::Pack results;
+      for (int part = 0; part < V::kParts; ++part) {
+        results[part] = local_act.forward(values[part]);
       }
-      const int64_t groups = (count + kGroupSize - 1) / kGroupSize;
+      count == V::kWidth ? V::store(out + i, results) : V::store(out + i, results, count);
+    };
+    for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
+         group += kGroupsPerStep) {
+      const int64_t i = group * kGroupSize;
+      const auto values = V::load(x + i);
+      if (out != nullptr) {
+        outputs(i, values, V::kWidth);
+      }
+      if constexpr (Coder::kExact) {  // 1 bit: the step's lane masks are its code bytes
+        uint64_t word = 0;
+        for (int part = 0; part < V::kParts; ++part) {
+          uint32_t plane;
+          code_planes(local_coder, values[part], &plane);
+          word |= static_cast<uint64_t>(plane) << (part * kLanes);
+        }
+        std::memcpy(codes + group, &word, kGroupsPerStep);  // (x86: little-endian)
+      } else {
+        for (int part = 0; part < V::kParts; ++part) {
+          uint32_t planes[kMaxCodeBits];
+          code_planes(local_coder, values[part], planes);
+          for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
+            uint8_t* group_codes = codes + (group + part * (kLanes / kGroupSize) + byte) * bits;
+            for (int b = 0; b < bits; ++b) {
+              group_codes[b] = static_cast<uint8_t>(planes[b] >> (8 * byte));
+            }
+          }
+        }
+      }
+    }
+    if (group < end) {
+      // The last groups as one masked step, so every output comes from the
+      // forward op's vector math, bit for bit.
+      const int64_t i = group * kGroupSize;
+      const int64_t count = std::min(n, end * kGroupSize) - i;
+      const auto values = V::load(x + i, count);
+      if (out != nullptr) {
+        outputs(i, values, count);
+      }
       for (int part = 0; part < V::kParts; ++part) {
         uint32_t planes[kMaxCodeBits];
-        code_planes(coder, values[part], planes);
-        const int64_t lanes =
-            std::min<int64_t>(kLanes, std::max<int64_t>(0, count - part * kLanes));
-        const uint32_t live = lanes == 32 ? ~0u : (1u << lanes) - 1;  // padding codes are 0
+        code_planes(local_coder, values[part], planes);
+        const int64_t lanes = std::clamp<int64_t>(count - part * kLanes, 0, kLanes);
+        const uint32_t live = (1u << lanes) - 1;  // padding codes are 0 (lanes < 32)
         for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
           const int64_t index = part * (kLanes / kGroupSize) + byte;
-          if (index < groups) {
+          if (index * kGroupSize < count) {
             uint8_t* group_codes = codes + (group + index) * bits;
             for (int b = 0; b < bits; ++b) {
               group_codes[b] = static_cast<uint8_t>((planes[b] & live) >> (8 * byte));
@@ -192,13 +225,6 @@ void pack_groups(
           }
         }
       }
-    };
-    for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
-         group += kGroupsPerStep) {
-      step(V::kWidth);
-    }
-    if (group < end) {
-      step(std::min(n, end * kGroupSize) - group * kGroupSize);
     }
     return;
   }
@@ -218,21 +244,32 @@ void backward_groups(
   if constexpr (std::is_same_v<opmath_t, float>) {
     using V = OpmathVec<scalar_t>;
     constexpr int64_t kGroupsPerStep = V::kWidth / kGroupSize;
-    const int bits = coder.bits();
+    const Coder local_coder = coder;  // (not reloaded after each store: see pack_groups)
+    const int bits = local_coder.bits();
     for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
          group += kGroupsPerStep) {
       const int64_t i = group * kGroupSize;
       const auto grads = V::load(grad_output + i);
       typename V::Pack results;
-      for (int part = 0; part < V::kParts; ++part) {
-        uint32_t planes[kMaxCodeBits] = {};
-        for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
-          const uint8_t* group_codes = codes + (group + part * (kLanes / kGroupSize) + byte) * bits;
-          for (int b = 0; b < bits; ++b) {
-            planes[b] |= static_cast<uint32_t>(group_codes[b]) << (8 * byte);
-          }
+      if constexpr (Coder::kExact) {  // 1 bit: the step's code bytes are its lane masks
+        uint64_t word = 0;
+        std::memcpy(&word, codes + group, kGroupsPerStep);  // (x86: little-endian)
+        for (int part = 0; part < V::kParts; ++part) {
+          const uint32_t plane = static_cast<uint32_t>(word >> (part * kLanes));
+          results[part] = backward_from_planes(local_coder, grads[part], &plane);
         }
-        results[part] = backward_from_planes(coder, grads[part], planes);
+      } else {
+        for (int part = 0; part < V::kParts; ++part) {
+          uint32_t planes[kMaxCodeBits] = {};
+          for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
+            const uint8_t* group_codes =
+                codes + (group + part * (kLanes / kGroupSize) + byte) * bits;
+            for (int b = 0; b < bits; ++b) {
+              planes[b] |= static_cast<uint32_t>(group_codes[b]) << (8 * byte);
+            }
+          }
+          results[part] = backward_from_planes(local_coder, grads[part], planes);
+        }
       }
       V::store(grad_input + i, results);
     }

@@ -19,8 +19,8 @@ template <class opmath_t, class Act, class Coder, class scalar_t>
 __global__ void pack_kernel(
     const scalar_t* x, scalar_t* out, uint8_t* codes, int64_t n, Act act, Coder coder) {
   const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
-  for (int64_t group = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-       group < groups; group += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t group = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; group < groups;
+       group += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     pack_group<opmath_t>(act, coder, x, out, n, group, codes);
   }
 }
@@ -30,8 +30,8 @@ __global__ void backward_kernel(
     scalar_t* grad_input, const scalar_t* grad_output, const uint8_t* codes, int64_t n,
     Coder coder) {
   const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
-  for (int64_t group = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-       group < groups; group += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t group = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; group < groups;
+       group += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     backward_group<opmath_t>(coder, grad_output, codes, n, group, grad_input);
   }
 }
@@ -47,8 +47,8 @@ template <class Act>
 PackedLoops<Act> packed_loops_of() {
   using Coder = CoderOf<Act>;
   return {
-      [](const void* x, void* out, uint8_t* codes, int64_t n, c10::ScalarType dtype,
-         const Act& act, const Coder& coder) {
+      [](const void* x, void* out, uint8_t* codes, int64_t n, c10::ScalarType dtype, const Act& act,
+         const Coder& coder) {
         AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "torch_act_pack", [&] {
           pack_kernel<at::opmath_type<scalar_t>>
               <<<blocks_for(n), kThreads, 0, c10::cuda::getCurrentCUDAStream()>>>(
