@@ -4,9 +4,6 @@ k-bit codes give g * value[code] with the tables of csrc/derivative_codes.h;
 the layout is the documented one; the ops pass opcheck, compile, export and
 the transforms; bad arguments are refused clearly."""
 
-import importlib.util
-import pathlib
-
 import pytest
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -14,9 +11,9 @@ from torch.utils.checkpoint import checkpoint
 import torch_act
 import torch_act.functional as TF
 from cases import FLOAT_DTYPES, all_cases
+from test_derivative_codes import TABLES  # the fit's tables, as the header holds them
 from torch_act._spec import ACTIVATIONS, BY_NAME
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 ops = torch.ops.torch_act
 
 PACKED = [a for a in ACTIVATIONS if a.packed]
@@ -32,17 +29,6 @@ FITTED = [c for c in CASES if c.act.packed == "fitted"]
 FITTED_BY_NAME = {c.act.name: c for c in reversed(FITTED)}  # each op's first (default) setting
 
 
-def _fitter():
-    path = ROOT / "tools" / "fit_derivative_codes.py"
-    spec = importlib.util.spec_from_file_location("fit_derivative_codes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_TABLES = {}
-
-
 def table(case, bits):
     """(bounds, values, input scale) of the case's fitted code, as the C++ picks it."""
     name, kwargs = case.act.name, case.kwargs
@@ -54,9 +40,7 @@ def table(case, bits):
     elif name in ("softplus", "swish"):
         scale = kwargs.get("beta", 1.0)
         name = "silu" if name == "swish" else name
-    if not _TABLES:
-        _TABLES.update(_fitter().fit_all())
-    bounds, values, _ = _TABLES[name][bits]
+    bounds, values, _ = TABLES[name][bits]
     return (
         torch.tensor(bounds, dtype=torch.float32),
         torch.tensor(values, dtype=torch.float32),
@@ -139,7 +123,7 @@ def test_three_bit_gradient_error_is_the_tables(name):
     _, exact = grad_of(case, x, g)
     _, packed = grad_of(case, x, g, backward_bits=3)
     error = ((packed - exact).double().square().mean() / exact.double().square().mean()).item()
-    claimed = _TABLES[name][3][2] if _TABLES else _fitter().fit_all()[name][3][2]
+    claimed = TABLES[name][3][2]
     assert error == pytest.approx(claimed, rel=0.05)
 
 
