@@ -17,7 +17,7 @@
 // elements have code 0. With 1 bit, byte i holds elements 8i..8i+7, bit j
 // for element 8i+j.
 //
-// No ATen here: the CUDA sources include this file too.
+// No ATen here (c10 only): the CUDA sources include this file too.
 #pragma once
 
 #include <cstdint>
@@ -33,10 +33,6 @@ namespace torch_act {
 
 constexpr int kGroupSize = 8;  // elements per group of `bits` bytes
 constexpr int kMaxCodeBits = 4;
-
-inline int64_t packed_code_bytes(int64_t numel, int64_t bits) {
-  return (numel + kGroupSize - 1) / kGroupSize * bits;
-}
 
 // Whether Act's gradient depends on its input through one bit.
 template <class Act, class = void>
