@@ -77,14 +77,14 @@ struct GeluTanh3 {
 struct GeluTanh4 {
   static constexpr int kBits = 4;
   static constexpr float kBounds[15] = {
-      -0.9375f, -0.71875f, -0.546875f, -0.40625f, -0.28125f, -0.15625f,
-      -0.046875f, 0.0625f, 0.1875f, 0.3125f, 0.4375f, 0.578125f,
-      0.75f, 0.96875f, 2.046875f,
+      -2.046875f, -0.96875f, -0.75f, -0.578125f, -0.4375f, -0.3125f,
+      -0.1875f, -0.0625f, 0.046875f, 0.15625f, 0.28125f, 0.40625f,
+      0.546875f, 0.71875f, 0.9375f,
   };
   static constexpr float kValues[16] = {
-      -0.102604859f, -0.0275783334f, 0.0587185249f, 0.148258328f, 0.236939013f, 0.32866618f,
-      0.419404507f, 0.506220877f, 0.598958969f, 0.694862127f, 0.784867764f, 0.871099174f,
-      0.957201302f, 1.03886068f, 1.11171472f, 1.04959452f,
+      -0.0495945327f, -0.111714758f, -0.0388606377f, 0.0427986793f, 0.128900811f, 0.215132251f,
+      0.305137843f, 0.401041031f, 0.493779093f, 0.580595493f, 0.671333849f, 0.763060987f,
+      0.851741672f, 0.941281497f, 1.02757835f, 1.10260487f,
   };
   static constexpr double kRelativeError = 0.00129627;
 };
@@ -364,25 +364,25 @@ struct QuickGelu4 {
 
 struct Tanh1 {
   static constexpr int kBits = 1;
-  static constexpr float kBounds[1] = {0.9375f};
-  static constexpr float kValues[2] = {0.684093237f, 0.234237283f};
+  static constexpr float kBounds[1] = {-0.9375f};
+  static constexpr float kValues[2] = {0.234237283f, 0.684093237f};
   static constexpr double kRelativeError = 0.147297;
 };
 struct Tanh2 {
   static constexpr int kBits = 2;
-  static constexpr float kBounds[3] = {-0.765625f, 0.609375f, 1.09375f};
-  static constexpr float kValues[4] = {0.296372205f, 0.872725427f, 0.537250221f, 0.185957715f};
+  static constexpr float kBounds[3] = {-1.09375f, -0.609375f, 0.765625f};
+  static constexpr float kValues[4] = {0.185957715f, 0.537250221f, 0.872725427f, 0.296372205f};
   static constexpr double kRelativeError = 0.0330994;
 };
 struct Tanh3 {
   static constexpr int kBits = 3;
   static constexpr float kBounds[7] = {
-      -1.234375f, -0.796875f, -0.453125f, 0.40625f, 0.671875f, 0.96875f,
-      1.375f,
+      -1.375f, -0.96875f, -0.671875f, -0.40625f, 0.453125f, 0.796875f,
+      1.234375f,
   };
   static constexpr float kValues[8] = {
-      0.14936772f, 0.425049812f, 0.696491539f, 0.943662941f, 0.758773565f, 0.549874008f,
-      0.332549095f, 0.118914016f,
+      0.118914016f, 0.332549095f, 0.549874008f, 0.758773565f, 0.943662941f, 0.696491539f,
+      0.425049812f, 0.14936772f,
   };
   static constexpr double kRelativeError = 0.00876842;
 };
@@ -403,8 +403,8 @@ struct Tanh4 {
 
 struct Sigmoid1 {
   static constexpr int kBits = 1;
-  static constexpr float kBounds[1] = {1.25f};
-  static constexpr float kValues[2] = {0.215577662f, 0.130800381f};
+  static constexpr float kBounds[1] = {-1.25f};
+  static constexpr float kValues[2] = {0.130800381f, 0.215577662f};
   static constexpr double kRelativeError = 0.0326726;
 };
 struct Sigmoid2 {
@@ -428,14 +428,14 @@ struct Sigmoid3 {
 struct Sigmoid4 {
   static constexpr int kBits = 4;
   static constexpr float kBounds[15] = {
-      -2.265625f, -1.8125f, -1.484375f, -1.21875f, -0.96875f, -0.71875f,
-      -0.4375f, 0.421875f, 0.671875f, 0.890625f, 1.109375f, 1.328125f,
-      1.578125f, 1.890625f, 2.328125f,
+      -2.328125f, -1.890625f, -1.578125f, -1.328125f, -1.109375f, -0.890625f,
+      -0.671875f, -0.421875f, 0.4375f, 0.71875f, 0.96875f, 1.21875f,
+      1.484375f, 1.8125f, 2.265625f,
   };
   static constexpr float kValues[16] = {
-      0.065600872f, 0.104920976f, 0.136752039f, 0.164106324f, 0.18842344f, 0.210520759f,
-      0.230178222f, 0.246311516f, 0.232140079f, 0.215545848f, 0.19690229f, 0.176544502f,
-      0.154351875f, 0.128890291f, 0.0993045419f, 0.0624654107f,
+      0.0624654107f, 0.0993045419f, 0.128890291f, 0.154351875f, 0.176544502f, 0.19690229f,
+      0.215545848f, 0.232140079f, 0.246311516f, 0.230178222f, 0.210520759f, 0.18842344f,
+      0.164106324f, 0.136752039f, 0.104920976f, 0.065600872f,
   };
   static constexpr double kRelativeError = 0.000776009;
 };
