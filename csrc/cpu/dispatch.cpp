@@ -28,6 +28,11 @@ const char* active_capability() {
   return name;
 }
 
+#if defined(TORCH_ACT_X86_VARIANTS)
+// (Initialized here, in code built for the baseline ISA, before any kernel runs.)
+const bool cpu_supports_avx512_bf16 = __builtin_cpu_supports("avx512bf16");
+#endif
+
 namespace {
 const CapabilityTables& active_tables() {
   static const CapabilityTables tables = [] {

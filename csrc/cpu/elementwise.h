@@ -20,6 +20,7 @@
 #include <ATen/TensorIterator.h>
 
 #include "../activations.h"
+#include "kernels.h"
 
 #if defined(TORCH_ACT_SIMD)
 #include <ATen/cpu/vec/functional.h>
@@ -60,11 +61,10 @@ struct ContiguousRow {
 #if defined(TORCH_ACT_SIMD)
 
 #if defined(CPU_CAPABILITY_AVX512)
-// Whether the CPU has AVX512-BF16's conversions (Cooper Lake, Zen 4 and later).
-inline bool cpu_has_avx512_bf16() {
-  static const bool has = __builtin_cpu_supports("avx512bf16");
-  return has;
-}
+// Whether the CPU has AVX512-BF16's conversions (Cooper Lake, Zen 4 and later):
+// a plain global set by dispatch.cpp when the library loads. (A function-local
+// static was not inlined: its call in a loop spilled every live vector register.)
+inline bool cpu_has_avx512_bf16() { return cpu_supports_avx512_bf16; }
 #endif
 
 // Loads scalar_t into one or two Vectorized<opmath_t> and stores them back.

@@ -85,10 +85,20 @@ inline FloatVec lanes_of(uint32_t bits) {
 #endif
 }
 
+// Bit i set where lane i of `v` is not 0.0 (one compare into a mask register).
+inline uint32_t nonzero_bits(const FloatVec& v) {
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+#else
+  return static_cast<uint32_t>(
+      _mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+#endif
+}
+
 // The code planes of one vector of inputs: planes[b] holds bit b of each lane's code.
 template <class Act>
 void code_planes(const BitCoder<Act>& coder, const FloatVec& x, uint32_t* planes) {
-  planes[0] = lane_bits(coder.act.gradient_bit(x) != FloatVec(0.0f));
+  planes[0] = nonzero_bits(coder.act.gradient_bit(x));
 }
 inline void code_planes(const FittedCoder& coder, const FloatVec& x, uint32_t* planes) {
   const FloatVec u = x * FloatVec(coder.input_scale);
@@ -173,10 +183,8 @@ void pack_groups(
       }
       count == V::kWidth ? V::store(out + i, results) : V::store(out + i, results, count);
     };
-    for (; group + kGroupsPerStep <= end && (group + kGroupsPerStep) * kGroupSize <= n;
-         group += kGroupsPerStep) {
-      const int64_t i = group * kGroupSize;
-      const auto values = V::load(x + i);
+    auto full_step = [&](int64_t step_group, const typename V::Pack& values) {
+      const int64_t i = step_group * kGroupSize;
       if (out != nullptr) {
         outputs(i, values, V::kWidth);
       }
@@ -187,19 +195,35 @@ void pack_groups(
           code_planes(local_coder, values[part], &plane);
           word |= static_cast<uint64_t>(plane) << (part * kLanes);
         }
-        std::memcpy(codes + group, &word, kGroupsPerStep);  // (x86: little-endian)
+        std::memcpy(codes + step_group, &word, kGroupsPerStep);  // (x86: little-endian)
       } else {
         for (int part = 0; part < V::kParts; ++part) {
           uint32_t planes[kMaxCodeBits];
           code_planes(local_coder, values[part], planes);
           for (int byte = 0; byte < kLanes / kGroupSize; ++byte) {
-            uint8_t* group_codes = codes + (group + part * (kLanes / kGroupSize) + byte) * bits;
+            uint8_t* group_codes =
+                codes + (step_group + part * (kLanes / kGroupSize) + byte) * bits;
             for (int b = 0; b < bits; ++b) {
               group_codes[b] = static_cast<uint8_t>(planes[b] >> (8 * byte));
             }
           }
         }
       }
+    };
+    auto full_steps_fit = [&](int64_t steps) {
+      const int64_t stop = group + steps * kGroupsPerStep;
+      return stop <= end && stop * kGroupSize <= n;
+    };
+    // Two steps' loads ahead of their stores (a code store may alias x, so the
+    // compiler would not hoist them), as elementwise's loop overlaps two vectors.
+    for (; full_steps_fit(2); group += 2 * kGroupsPerStep) {
+      const auto first = V::load(x + group * kGroupSize);
+      const auto second = V::load(x + (group + kGroupsPerStep) * kGroupSize);
+      full_step(group, first);
+      full_step(group + kGroupsPerStep, second);
+    }
+    for (; full_steps_fit(1); group += kGroupsPerStep) {
+      full_step(group, V::load(x + group * kGroupSize));
     }
     if (group < end) {
       // The last groups as one masked step, so every output comes from the

@@ -42,6 +42,11 @@ struct CapabilityTables {
 // The column-sum loops of the capability in use (as kernels()).
 const ColumnSumTable& column_sum_kernels();
 
+#if defined(TORCH_ACT_X86_VARIANTS)
+// Whether the CPU has AVX512-BF16 (set in dispatch.cpp, read by the AVX512 loops).
+extern const bool cpu_supports_avx512_bf16;
+#endif
+
 // Filled by kernels.cpp, once per capability it is compiled for.
 namespace DEFAULT {
 CapabilityTables capability_tables();
