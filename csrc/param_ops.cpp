@@ -143,26 +143,6 @@ void reduce_to_param(const at::Tensor& per_element, const at::Tensor& view, at::
   out.copy_(per_element.sum_to_size(view.sizes()).view(out.sizes()));
 }
 
-// Runs task(i) for i in [0, count) on torch's intra-op threads. (Not
-// at::parallel_for: it is inline and this library is built without OpenMP,
-// so here it would run serially. A TensorIterator over the indices runs in
-// libtorch's compiled parallel loop.)
-template <class Task>
-void parallel_over(int64_t count, const Task& task) {
-  const at::Tensor indices = at::arange(count, at::kLong);
-  auto iter = at::TensorIteratorConfig().add_const_input(indices).build();
-  iter.for_each(
-      [&](char** data, const int64_t* strides, int64_t size, int64_t rows) {
-        for (int64_t row = 0; row < rows; ++row) {
-          const char* index = data[0] + row * strides[1];
-          for (int64_t i = 0; i < size; ++i) {
-            task(*reinterpret_cast<const int64_t*>(index + i * strides[0]));
-          }
-        }
-      },
-      /*grain_size=*/1);
-}
-
 // A bias op's backward over a contiguous input seen as a [rows, columns]
 // matrix (the bias is one value per column), with the bias's gradient summed
 // per column in the pass that writes the input's gradient: no per-element
@@ -205,7 +185,7 @@ bool backward_summing_columns(
   const auto& loops = cpu::column_sum_kernels().get<Act>();
   const int64_t element_size = self.element_size();
   const int64_t sum_size = partial_sums.element_size();
-  parallel_over(chunks, [&](int64_t chunk) {
+  cpu::parallel_over(chunks, [&](int64_t chunk) {
     const int64_t first_row = chunk * rows_per_chunk;
     const int64_t offset = first_row * columns * element_size;
     loops.backward(

@@ -150,6 +150,33 @@ def test_layout_is_the_documented_one():
     assert torch.equal(ops.gelu_pack(x, 3)[1], ops.gelu_pack(x.contiguous(), 3)[1])
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=str)
+def test_inputs_of_many_tasks_pack_as_one_on_any_thread_count(dtype):
+    """Inputs spanning several parallel tasks (4096 groups of 8 each), with a
+    ragged end: codes as the documented layout says, exact gradients bit for
+    bit, on one thread and on two."""
+    n = 3 * 4096 * 8 + 13
+    x = (torch.randn(n, generator=torch.Generator().manual_seed(3)) * 3).to(dtype)
+    g = torch.randn(n, generator=torch.Generator().manual_seed(4)).to(dtype)
+    expected = torch.bucketize(x.float(), table(FITTED_BY_NAME["gelu"], 3)[0], right=True)
+    threads = torch.get_num_threads()
+    try:
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            _, codes = ops.gelu_pack(x, 3)
+            planes = codes.view(-1, 3).long()
+            decoded = sum(((planes[:, b : b + 1] >> torch.arange(8)) & 1) << b for b in range(3))
+            assert torch.equal(decoded.flatten()[:n], expected)
+            y, mask = ops.leaky_relu_pack(x, 1, 0.01)
+            assert same_bits(y, ops.leaky_relu(x, 0.01))
+            assert same_bits(
+                ops.leaky_relu_backward_packed(g, mask, 1, 0.01),
+                ops.leaky_relu_backward(g, x, 0.01),
+            )
+    finally:
+        torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize(
     "shape, layout", [((0,), "contiguous"), ((), "contiguous"), ((3, 5), "t"), ((2, 3, 4, 5), "cl")]
 )

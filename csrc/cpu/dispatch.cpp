@@ -2,6 +2,8 @@
 #include <string>
 #include <vector>
 
+#include <ATen/ATen.h>
+#include <ATen/TensorIterator.h>
 #include <ATen/Version.h>
 #include <torch/library.h>
 
@@ -32,6 +34,21 @@ const char* active_capability() {
 // (Initialized here, in code built for the baseline ISA, before any kernel runs.)
 const bool cpu_supports_avx512_bf16 = __builtin_cpu_supports("avx512bf16");
 #endif
+
+void parallel_over(int64_t count, c10::function_ref<void(int64_t)> task) {
+  const at::Tensor indices = at::arange(count, at::kLong);
+  auto iter = at::TensorIteratorConfig().add_const_input(indices).build();
+  iter.for_each(
+      [&](char** data, const int64_t* strides, int64_t size, int64_t rows) {
+        for (int64_t row = 0; row < rows; ++row) {
+          const char* index = data[0] + row * strides[1];
+          for (int64_t i = 0; i < size; ++i) {
+            task(*reinterpret_cast<const int64_t*>(index + i * strides[0]));
+          }
+        }
+      },
+      /*grain_size=*/1);
+}
 
 namespace {
 const CapabilityTables& active_tables() {

@@ -11,7 +11,6 @@
 #include <type_traits>
 
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
 #include "elementwise.h"
 #include "kernels.h"
@@ -304,6 +303,21 @@ void backward_groups(
   }
 }
 
+// body(begin, end) over [0, groups) in tasks of kGroupsPerTask groups, in
+// parallel where there is more than one.
+template <class Body>
+void over_tasks(int64_t groups, const Body& body) {
+  const int64_t tasks = (groups + kGroupsPerTask - 1) / kGroupsPerTask;
+  if (tasks <= 1) {
+    body(0, groups);
+    return;
+  }
+  parallel_over(tasks, [&](int64_t task) {
+    const int64_t begin = task * kGroupsPerTask;
+    body(begin, std::min(begin + kGroupsPerTask, groups));
+  });
+}
+
 template <class Act>
 PackedLoops<Act> packed_loops_of() {
   using Coder = CoderOf<Act>;
@@ -312,7 +326,7 @@ PackedLoops<Act> packed_loops_of() {
          const Coder& coder) {
         AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "torch_act_pack", [&] {
           const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
-          at::parallel_for(0, groups, kGroupsPerTask, [&](int64_t begin, int64_t end) {
+          over_tasks(groups, [&](int64_t begin, int64_t end) {
             pack_groups(
                 act, coder, static_cast<const scalar_t*>(x), static_cast<scalar_t*>(out), codes, n,
                 begin, end);
@@ -323,7 +337,7 @@ PackedLoops<Act> packed_loops_of() {
          c10::ScalarType dtype, const Coder& coder) {
         AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "torch_act_unpack", [&] {
           const int64_t groups = (n + kGroupSize - 1) / kGroupSize;
-          at::parallel_for(0, groups, kGroupsPerTask, [&](int64_t begin, int64_t end) {
+          over_tasks(groups, [&](int64_t begin, int64_t end) {
             backward_groups(
                 coder, static_cast<const scalar_t*>(grad_output), codes,
                 static_cast<scalar_t*>(grad_input), n, begin, end);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <c10/core/ScalarType.h>
+#include <c10/util/FunctionRef.h>
 
 #include "../kernel_table.h"
 
@@ -41,6 +42,12 @@ struct CapabilityTables {
 
 // The column-sum loops of the capability in use (as kernels()).
 const ColumnSumTable& column_sum_kernels();
+
+// Runs task(i) for i in [0, count) on torch's intra-op threads. (Not
+// at::parallel_for: it is inline and this library is built without OpenMP,
+// so here it would run serially. A TensorIterator over the indices runs in
+// libtorch's compiled parallel loop.)
+void parallel_over(int64_t count, c10::function_ref<void(int64_t)> task);
 
 #if defined(TORCH_ACT_X86_VARIANTS)
 // Whether the CPU has AVX512-BF16 (set in dispatch.cpp, read by the AVX512 loops).
