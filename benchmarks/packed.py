@@ -105,7 +105,7 @@ def _step(fn, x: torch.Tensor, grad: torch.Tensor):
 
 
 def speed_rows(quick: bool, device: str) -> list[dict]:
-    repeats = 5 if quick else 11
+    repeats = 5 if quick else 21
     rows = []
     for name, bits in SPEED_OPS.items():
         act = BY_NAME[name]

@@ -347,3 +347,27 @@ def test_module_passes_backward_bits(act):
     (ours,) = torch.autograd.grad(module(x).sum(), x)
     y = getattr(TF, act.name)(x, **kwargs, backward_bits=bits)
     assert torch.equal(ours, torch.autograd.grad(y.sum(), x)[0])
+
+
+def test_ddp_averages_the_packed_gradients():
+    """Two gloo ranks: DDP's gradients are the mean of each rank's own packed
+    backward (the codes are ordinary saved tensors to DDP's hooks)."""
+    import socket
+
+    import ddp_packed
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    results = mp.Manager().dict()
+    mp.spawn(ddp_packed.worker, args=(2, port, results), nprocs=2, join=True)
+    model = ddp_packed.model()
+    per_rank = []
+    for rank in range(2):
+        model.zero_grad()
+        model(ddp_packed.batch(rank)).square().sum().backward()
+        per_rank.append([p.grad.clone() for p in model.parameters()])
+    for rank in range(2):
+        for got, a, b in zip(results[rank], *per_rank):
+            assert torch.allclose(got, (a + b) / 2, rtol=1e-5, atol=1e-6)
