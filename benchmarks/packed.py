@@ -53,8 +53,8 @@ MEMORY_CASES = [
     ("GELU", nn.GELU, torch_act.nn.GELU, {"backward_bits": 3}),
     ("GELU", nn.GELU, torch_act.nn.GELU, {"backward_bits": 4}),
     ("SiLU", nn.SiLU, torch_act.nn.SiLU, {"backward_bits": 3}),
-    ("LeakyReLU", nn.LeakyReLU, torch_act.nn.LeakyReLU, {}),
-    ("LeakyReLU", nn.LeakyReLU, torch_act.nn.LeakyReLU, {"backward_bits": 1}),
+    ("LeakyReLU", nn.LeakyReLU, torch_act.nn.LeakyReLU, {"backward_bits": 0}),
+    ("LeakyReLU", nn.LeakyReLU, torch_act.nn.LeakyReLU, {}),  # default: 1 bit
     ("ReLU", nn.ReLU, torch_act.nn.ReLU, {}),
     ("ReLU", nn.ReLU, torch_act.nn.ReLU, {"backward_bits": 1}),
 ]
@@ -70,11 +70,14 @@ def memory_rows(device: str, d_model=768, d_hidden=3072, tokens=2048) -> list[di
         for label, native_cls, ours_cls, kwargs in MEMORY_CASES:
             torch.manual_seed(0)
             native = _mlp(native_cls(), d_model, d_hidden).to(device, dtype)
-            ours = _mlp(ours_cls(**kwargs), d_model, d_hidden).to(device, dtype)
+            act = ours_cls(**kwargs)
+            ours = _mlp(act, d_model, d_hidden).to(device, dtype)
             ours.load_state_dict(native.state_dict())
             x = torch.randn(tokens, d_model).to(device, dtype).requires_grad_()
             n, o = saved_bytes(native, x), saved_bytes(ours, x)
-            bits = kwargs.get("backward_bits")
+            bits = act.backward_bits  # None: the row's default (_spec.Activation.default_bits)
+            if bits is None and act.spec.default_bits:
+                bits = f"{act.spec.default_bits} (default)"
             rows.append(
                 {
                     "dtype": dtype_name,
@@ -118,7 +121,7 @@ def speed_rows(quick: bool, device: str) -> list[dict]:
                 grad = torch.randn(numel, generator=gen).to(device, dtype)
                 t_native, t_unpacked, t_packed = median_seconds(
                     _step(lambda t: act.reference(t, **kwargs), x, grad),
-                    _step(lambda t: ours(t, **kwargs), x, grad),
+                    _step(lambda t: ours(t, **kwargs, backward_bits=0), x, grad),  # unpacked
                     _step(lambda t: ours(t, **kwargs, backward_bits=bits), x, grad),
                     repeats=repeats,
                     device=device,
@@ -152,7 +155,8 @@ def markdown(result: dict) -> str:
         f"`python benchmarks/packed.py`. {_environment_line(result['environment'])}",
         "Memory of one MLP block Linear -> activation -> Linear (d=768, hidden 3072, 2048 "
         "tokens; torch_act.memory.saved_bytes: storages kept for backward, inputs and "
-        "weights left out; peak of forward + backward), native against torch_act's module:",
+        "weights left out; peak of forward + backward), native against torch_act's module "
+        "(backward_bits -: a module default that saves what torch saves; 0: opted out):",
         "",
         "| dtype | activation | backward_bits | saved, native | saved, ours | less "
         "| peak, native | peak, ours | less |",

@@ -109,6 +109,13 @@ inline std::string backward_node_name(const std::string& op) {
 // may leave those not `needed` undefined. It calls the ops through the
 // dispatcher, so create_graph=True (and functorch's transforms) record the
 // backward in turn.
+// Optionally, `static constexpr bool kZeroSecondDerivative = true;`: the
+// results depend on the inputs only through what was saved, with derivative
+// zero (a piecewise-linear activation's gradient from its 1-bit mask); see
+// keep_inputs_in_graph.
+template <class Gradient>
+constexpr bool kZeroSecondDerivative = requires { requires Gradient::kZeroSecondDerivative; };
+
 template <class Gradient>
 struct GradNode : torch::autograd::Node {
   using Params = typename Gradient::Params;
@@ -130,7 +137,11 @@ struct GradNode : torch::autograd::Node {
     for (size_t i = 0; i < needed.size(); ++i) {
       needed[i] = should_compute_output(i);
     }
-    return compute(grads, saved, params_, needed);
+    auto grads_in = compute(grads, saved, params_, needed);
+    if constexpr (kZeroSecondDerivative<Gradient>) {
+      keep_inputs_in_graph(grads_in);
+    }
+    return grads_in;
   }
 
   void release_variables() override {
@@ -229,6 +240,27 @@ struct GradNode : torch::autograd::Node {
   static Params unpack_params(const std::vector<c10::IValue>& packed, std::index_sequence<I...>) {
     namespace ca = torch::dynamo::autograd;
     return Params{ca::IValuePacker<std::tuple_element_t<I, Params>>::unpack(packed[kSaved + I])...};
+  }
+
+  // Under create_graph=True the results must still hang on the inputs in the
+  // new graph, as ATen's double-backward nodes do, so that differentiating
+  // them by an input gives zeros rather than a "not used in the graph" error:
+  // each becomes itself minus 0 times a tensor on that input's edge, which
+  // stands for the input without keeping it alive. (Minus: g - (+0) is g bit
+  // for bit, a -0 included.)
+  void keep_inputs_in_graph(torch::autograd::variable_list& grads_in) const {
+    if (!at::GradMode::is_enabled()) {
+      return;
+    }
+    for (size_t i = 0; i < grads_in.size(); ++i) {
+      const auto& edge = next_edge(i);
+      if (!grads_in[i].defined() || !edge.is_valid()) {
+        continue;
+      }
+      at::Tensor input_stand_in = at::zeros_like(grads_in[i]);
+      torch::autograd::impl::set_gradient_edge(input_stand_in, edge);
+      grads_in[i] = grads_in[i] - input_stand_in * 0;
+    }
   }
 
   std::array<torch::autograd::SavedVariable, kSaved> saved_;

@@ -166,6 +166,8 @@ struct PackedAutograd<Act, std::tuple<P...>> {
   template <bool kOfBackward>
   struct FromCodes {
     static constexpr size_t kSaved = 1;  // the codes
+    // An exact mask: the gradient is piecewise constant in x (see GradNode).
+    static constexpr bool kZeroSecondDerivative = CoderOf<Act>::kExact && !kOfBackward;
     using Params = StoredParams;
     static std::string name() {
       return backward_node_name(packed_op<Act>(kOfBackward ? "_backward_packed" : "_pack"));

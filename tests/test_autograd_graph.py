@@ -22,9 +22,12 @@ def test_node_is_named_after_its_backward_op(case):
     x, tensors = graph_inputs(case)
     node = case.call(case.ours, x, *tensors).grad_fn
     name = node.name()
+    # "<forward op>_backward", as ATen's nodes: <name>_pack's where the op
+    # keeps a 1-bit mask by default (_spec.Activation.default_bits)
     assert name.startswith("torch_act::") and name.endswith("_backward"), name
-    op = name.removeprefix("torch_act::")
+    op = name.removeprefix("torch_act::").removesuffix("_backward")
     assert hasattr(torch.ops.torch_act, op), name
+    assert op.endswith("_pack") == bool(case.act.default_bits), name
     inputs = [x, *tensors]
     assert len(node.next_functions) == len(inputs)
 
@@ -99,11 +102,9 @@ def test_inplace_call_records_the_node_and_double_backward(case):
     out = case.ours(y, **case.kwargs, inplace=True)
     name = case.act.op or case.act.name
     from_result = hasattr(torch.ops.torch_act, f"{name}_result_backward")
-    expected = (
-        f"torch_act::{name}_result_backward"
-        if from_result
-        else (case.call(case.ours, x * 1.0).grad_fn.name())
-    )
+    # (the out-of-place node, unpacked: in place keeps no default mask)
+    out_of_place = case.call(case.ours, x * 1.0).grad_fn.name().replace("_pack_", "_")
+    expected = f"torch_act::{name}_result_backward" if from_result else out_of_place
     assert out is y and out.grad_fn.name() == expected
 
     def inplace(t):

@@ -381,5 +381,8 @@ def test_third_derivative_raises_instead_of_wrong_answer(case):
     tensors = case.tensor_args(x, requires_grad=True)
     (g1,) = torch.autograd.grad(case.call(case.ours, x, *tensors).sum(), x, create_graph=True)
     (g2,) = torch.autograd.grad(g1.pow(2).sum(), x, create_graph=True)
+    if case.act.default_bits:  # from the 1-bit mask: every derivative past the first is 0
+        assert torch.equal(torch.autograd.grad(g2.sum() + x.sum(), x)[0], torch.ones_like(x))
+        return
     with pytest.raises(RuntimeError, match=op_name_pattern(case) + ": third-order gradients"):
         torch.autograd.grad(g2.sum() + x.sum(), x)

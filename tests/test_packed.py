@@ -4,6 +4,8 @@ k-bit codes give g * value[code] with the tables of csrc/derivative_codes.h;
 the layout is the documented one; the ops pass opcheck, compile, export and
 the transforms; bad arguments are refused clearly."""
 
+import functools
+
 import pytest
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -371,3 +373,98 @@ def test_ddp_averages_the_packed_gradients():
     for rank in range(2):
         for got, a, b in zip(results[rank], *per_rank):
             assert torch.allclose(got, (a + b) / 2, rtol=1e-5, atol=1e-6)
+
+
+def saved_by(fn, x):
+    """The tensors fn(x) keeps for backward (saved-tensor hooks)."""
+    saved = []
+
+    def keep(t):
+        saved.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+        fn(x)
+    return saved
+
+
+@pytest.mark.parametrize("case", EXACT, ids=lambda c: c.id)
+def test_exact_ops_default_to_a_mask_where_they_save_their_input(case):
+    """The rule of _spec.Activation.default_bits: 1 bit by default exactly
+    where the unpacked op keeps its input (not its output, which the next
+    layer keeps anyway); the default's gradient is the unpacked one, bit for bit."""
+    x = (torch.randn(4096, generator=torch.Generator().manual_seed(5)) * 4).requires_grad_()
+    unpacked = saved_by(lambda t: case.ours(t, **case.kwargs, backward_bits=0), x)
+    storage = x.untyped_storage().data_ptr()
+    saves_input = any(t.untyped_storage().data_ptr() == storage for t in unpacked)
+    assert (case.act.default_bits == 1) == saves_input
+    default = saved_by(lambda t: case.ours(t, **case.kwargs), x)
+    if saves_input:
+        assert [(t.dtype, t.numel()) for t in default] == [(torch.uint8, 4096 // 8)]
+    else:
+        assert [(t.dtype, t.numel()) for t in default] == [(t.dtype, t.numel()) for t in unpacked]
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(6))
+    _, expected = grad_of(case, x, g, backward_bits=0)
+    _, gx = grad_of(case, x, g)
+    assert same_bits(gx, expected)
+
+
+DEFAULTED = [c for c in FIRST_CASES if c.act.default_bits]
+
+
+@pytest.mark.parametrize("case", DEFAULTED, ids=lambda c: c.id)
+def test_the_default_mask_only_in_eager_autograd(case):
+    x = torch.randn(64, requires_grad=True)
+    call = functools.partial(case.ours, **case.kwargs)
+    assert [(t.dtype, t.numel()) for t in saved_by(call, x)] == [(torch.uint8, 8)]
+    with torch.no_grad():
+        assert saved_by(call, x) == []
+    if case.act.inplace:  # in place: the output is saved, as before
+        saved = saved_by(lambda t: case.ours(t * 1.0, **case.kwargs, inplace=True), x)
+        assert [t.dtype for t in saved] == [torch.float32]
+    # torch.func: the plain op (the packed ops have no batching rule); same gradients
+    gx = torch.func.vmap(torch.func.grad(lambda v: call(v).sum()))(x.detach().view(8, 8))
+    assert torch.equal(gx, torch.autograd.grad(call(x).sum(), x)[0].view(8, 8))
+    # fx records the plain op
+    assert "pack" not in torch.fx.symbolic_trace(lambda t: call(t)).code
+    # compiled: Inductor gets the unpacked ops, which it can fuse
+    graphs = []
+
+    def backend(gm, inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    torch.compile(call, backend=backend, fullgraph=True)(x)
+    assert graphs and "pack" not in graphs[0].code
+
+
+@pytest.mark.parametrize("case", DEFAULTED, ids=lambda c: c.id)
+def test_the_default_mask_keeps_double_backward_as_torch_has_it(case):
+    """create_graph=True: the first gradient still hangs on x in the graph
+    (with derivative zero), so differentiating it by x gives zeros, as
+    torch's unpacked nodes do, and by the weights of a block what they give."""
+    lin = torch.nn.Linear(6, 6).double()
+    x = torch.randn(5, 6, dtype=torch.float64, requires_grad=True)
+
+    def penalty(bits):
+        y = lin(case.ours(lin(x), **case.kwargs, backward_bits=bits)).sum()
+        (gx,) = torch.autograd.grad(y, x, create_graph=True)
+        return torch.autograd.grad(gx.square().sum(), [x, lin.weight])
+
+    for ours, unpacked in zip(penalty(None), penalty(0)):
+        torch.testing.assert_close(ours, unpacked, rtol=1e-12, atol=1e-12)
+    x1 = torch.randn(7, dtype=torch.float64, requires_grad=True)
+    y1 = case.ours(x1, **case.kwargs)
+    assert y1.grad_fn.name().endswith("_pack_backward")
+    (g1,) = torch.autograd.grad(y1.sum(), x1, create_graph=True)
+    assert torch.equal(torch.autograd.grad(g1.sum(), x1)[0], torch.zeros_like(x1))
+
+
+def test_modules_default_like_their_functions_and_opt_out_with_zero():
+    x = torch.randn(256, requires_grad=True)
+    assert [t.dtype for t in saved_by(torch_act.nn.LeakyReLU(), x)] == [torch.uint8]
+    opted_out = torch_act.nn.LeakyReLU(backward_bits=0)
+    assert [t.dtype for t in saved_by(opted_out, x)] == [torch.float32]
+    assert [t.dtype for t in saved_by(torch_act.nn.GELU(), x)] == [torch.float32]
+    with pytest.raises(ValueError, match="backward_bits"):
+        torch_act.nn.LeakyReLU(backward_bits=-1)

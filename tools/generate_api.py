@@ -137,7 +137,13 @@ def _functional(act: Activation) -> list[str]:
     lines.append(f'    """{name}: torch_act\'s C++ operator ({twin})."""')
     if act.packed:  # (in place: the op's output copied into the input)
         pack = f"_op_{name}_pack(input, backward_bits{args})[0]"
-        lines.append("    if backward_bits is not None:")
+        if act.default_bits:
+            in_place = "not inplace and " if act.inplace else ""
+            lines += [
+                f"    if backward_bits is None and {in_place}_packs_by_default(input):",
+                f"        backward_bits = {act.default_bits}",
+            ]
+        lines.append("    if backward_bits:  # (0: the unpacked op)")
         if act.inplace:
             lines += [
                 f"        output = {pack}",

@@ -65,6 +65,11 @@ class Activation:
     # gradient (piecewise-linear), "fitted" where a k-bit code (k = 1..4)
     # approximates f' (tools/fit_derivative_codes.py).
     packed: Optional[str] = None
+    # The backward_bits a call without one uses in eager autograd on a plain
+    # tensor: 1 for the "exact" ops that save their input, where the mask is
+    # 1/32 (float32) of what they kept; None for ReLU, which saves its output,
+    # a tensor the next layer keeps anyway (benchmarks/packed.md measures both).
+    default_bits: Optional[int] = None
     # Native torch's backward kernel alone, as (grad, input, output, *tensor
     # args, **kwargs) -> grads, for the benchmark; None where torch has none.
     native_backward: Optional[Callable[..., Any]] = None
@@ -138,6 +143,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
             g, x, negative_slope, False
         ),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "elu",
@@ -220,6 +226,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(-3.0, 3.0),
         native_backward=lambda g, x, y: _aten.hardsigmoid_backward(g, x),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "hardswish",
@@ -241,6 +248,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
             g, x, min_val, max_val
         ),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "relu6",
@@ -250,6 +258,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         kinks=(0.0, 6.0),
         native_backward=lambda g, x, y: _aten.hardtanh_backward(g, x, 0.0, 6.0),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         # (torch's log_sigmoid_backward needs the buffer its CPU forward returns:
@@ -268,6 +277,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         test_configs=({}, {"lambd": 1.0}),
         native_backward=lambda g, x, y, lambd=0.5: _aten.softshrink_backward(g, x, lambd),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "hardshrink",
@@ -278,6 +288,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         test_configs=({}, {"lambd": 1.0}),
         native_backward=lambda g, x, y, lambd=0.5: _aten.hardshrink_backward(g, x, lambd),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "threshold",
@@ -289,6 +300,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         test_configs=({"threshold": 0.5, "value": 20.0}, {"threshold": -1.0, "value": -2.0}),
         native_backward=lambda g, x, y, threshold, value: _aten.threshold_backward(g, x, threshold),
         packed="exact",
+        default_bits=1,
     ),
     Activation(
         "rrelu",

@@ -155,6 +155,23 @@ def _eager(overload):
 
 
 _is_compiling = torch.compiler.is_compiling
+_is_functorch_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+
+def _packs_by_default(input) -> bool:
+    """Whether a call without backward_bits keeps its row's default_bits code
+    (_spec.Activation.default_bits): in eager autograd on a plain tensor only.
+    Compiled, Inductor decides what is saved, and fuses the unpacked ops with
+    their neighbours; under torch.func transforms the packed ops would take
+    vmap's slow fallback; tracers (fx) record the plain op."""
+    return (
+        input.__class__ is Tensor
+        and input.requires_grad
+        and torch.is_grad_enabled()
+        and not _is_compiling()
+        and not _is_functorch_wrapped(input)
+    )
+
 
 _prelu = _ops.prelu.default
 _prelu_eager = _eager(_prelu)
@@ -199,8 +216,8 @@ def swish(
 ) -> torch.Tensor:
     """Swish: ``x * sigmoid(beta * x)``. A tensor ``beta`` (one value) receives a gradient.
     ``backward_bits`` (a float beta only) keeps a k-bit code of the input for
-    backward instead of the input (SiLU's table at ``beta * x``)."""
-    if backward_bits is not None:
+    backward instead of the input (SiLU's table at ``beta * x``); 0 or None: the input."""
+    if backward_bits:
         if isinstance(beta, torch.Tensor):
             raise TypeError(
                 "torch_act.swish: backward_bits needs a float beta (a tensor beta is learnable, "
@@ -478,7 +495,7 @@ _check_sigmoid = _argument_checker_for("sigmoid")
 
 def sigmoid(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """sigmoid: torch_act's C++ operator (the signature of torch.nn.functional.sigmoid)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         return _op_sigmoid_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_sigmoid(input)
@@ -497,7 +514,7 @@ _check_tanh = _argument_checker_for("tanh")
 
 def tanh(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """tanh: torch_act's C++ operator (the signature of torch.nn.functional.tanh)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         return _op_tanh_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_tanh(input)
@@ -517,7 +534,7 @@ _check_relu = _argument_checker_for("relu")
 
 def relu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """relu: torch_act's C++ operator (the signature of torch.nn.functional.relu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_relu_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -549,7 +566,9 @@ def leaky_relu(
     backward_bits: Optional[int] = None,
 ) -> Tensor:
     """leaky_relu: torch_act's C++ operator (the signature of torch.nn.functional.leaky_relu)."""
-    if backward_bits is not None:
+    if backward_bits is None and not inplace and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         output = _op_leaky_relu_pack(input, backward_bits, negative_slope)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -579,7 +598,7 @@ def elu(
     input: Tensor, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
 ) -> Tensor:
     """elu: torch_act's C++ operator (the signature of torch.nn.functional.elu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_elu_pack(input, backward_bits, alpha)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -607,7 +626,7 @@ _check_selu = _argument_checker_for("selu")
 
 def selu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """selu: torch_act's C++ operator (the signature of torch.nn.functional.selu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_selu_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -633,7 +652,7 @@ _check_silu = _argument_checker_for("silu")
 
 def silu(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """silu: torch_act's C++ operator (the signature of torch.nn.functional.silu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_silu_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -660,7 +679,7 @@ def gelu(
     input: Tensor, *, approximate: str = "none", backward_bits: Optional[int] = None
 ) -> Tensor:
     """gelu: torch_act's C++ operator (the signature of torch.nn.functional.gelu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         return _op_gelu_pack(input, backward_bits, approximate=approximate)[0]
     if _is_compiling():
         return _op_gelu(input, approximate=approximate)
@@ -682,7 +701,7 @@ def celu(
     input: Tensor, alpha: float = 1.0, inplace: bool = False, *, backward_bits: Optional[int] = None
 ) -> Tensor:
     """celu: torch_act's C++ operator (the signature of torch.nn.functional.celu)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_celu_pack(input, backward_bits, alpha)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -710,7 +729,7 @@ _check_mish = _argument_checker_for("mish")
 
 def mish(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """mish: torch_act's C++ operator (the signature of torch.nn.functional.mish)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         output = _op_mish_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -741,7 +760,7 @@ def softplus(
     backward_bits: Optional[int] = None,
 ) -> Tensor:
     """softplus: torch_act's C++ operator (the signature of torch.nn.functional.softplus)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         return _op_softplus_pack(input, backward_bits, beta, threshold)[0]
     if _is_compiling():
         return _op_softplus(input, beta, threshold)
@@ -781,7 +800,9 @@ def hardsigmoid(
     input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None
 ) -> Tensor:
     """hardsigmoid: torch_act's C++ operator (the signature of torch.nn.functional.hardsigmoid)."""
-    if backward_bits is not None:
+    if backward_bits is None and not inplace and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         output = _op_hardsigmoid_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -836,7 +857,9 @@ def hardtanh(
     backward_bits: Optional[int] = None,
 ) -> Tensor:
     """hardtanh: torch_act's C++ operator (the signature of torch.nn.functional.hardtanh)."""
-    if backward_bits is not None:
+    if backward_bits is None and not inplace and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         output = _op_hardtanh_pack(input, backward_bits, min_val, max_val)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -864,7 +887,9 @@ _check_relu6 = _argument_checker_for("relu6")
 
 def relu6(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """relu6: torch_act's C++ operator (the signature of torch.nn.functional.relu6)."""
-    if backward_bits is not None:
+    if backward_bits is None and not inplace and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         output = _op_relu6_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -921,7 +946,9 @@ _check_softshrink = _argument_checker_for("softshrink")
 
 def softshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """softshrink: torch_act's C++ operator (the signature of torch.nn.functional.softshrink)."""
-    if backward_bits is not None:
+    if backward_bits is None and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         return _op_softshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
         return _op_softshrink(input, lambd)
@@ -942,7 +969,9 @@ _check_hardshrink = _argument_checker_for("hardshrink")
 
 def hardshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """hardshrink: torch_act's C++ operator (the signature of torch.nn.functional.hardshrink)."""
-    if backward_bits is not None:
+    if backward_bits is None and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         return _op_hardshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
         return _op_hardshrink(input, lambd)
@@ -971,7 +1000,9 @@ def threshold(
     backward_bits: Optional[int] = None,
 ) -> Tensor:
     """threshold: torch_act's C++ operator (the signature of torch.nn.functional.threshold)."""
-    if backward_bits is not None:
+    if backward_bits is None and not inplace and _packs_by_default(input):
+        backward_bits = 1
+    if backward_bits:  # (0: the unpacked op)
         output = _op_threshold_pack(input, backward_bits, threshold, value)[0]
         return input.copy_(output) if inplace else output
     if _is_compiling():
@@ -1016,7 +1047,7 @@ _check_quick_gelu = _argument_checker_for("quick_gelu")
 
 def quick_gelu(input: Tensor, *, backward_bits: Optional[int] = None) -> Tensor:
     """quick_gelu: torch_act's C++ operator (no torch counterpart)."""
-    if backward_bits is not None:
+    if backward_bits:  # (0: the unpacked op)
         return _op_quick_gelu_pack(input, backward_bits)[0]
     if _is_compiling():
         return _op_quick_gelu(input)

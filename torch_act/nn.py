@@ -46,7 +46,7 @@ class _Activation(nn.Module):
             check(self)
         bits = getattr(self, "backward_bits", None)
         if bits is not None:
-            allowed = (1,) if self.spec.packed == "exact" else (1, 2, 3, 4)
+            allowed = (0, 1) if self.spec.packed == "exact" else (0, 1, 2, 3, 4)
             if bits not in allowed:
                 raise ValueError(
                     f"{self.spec.module}: backward_bits must be one of {allowed} or None, got {bits!r}"
@@ -129,11 +129,11 @@ class Swish(nn.Module):
     ) -> None:
         super().__init__()
         self.learnable = learnable
-        if learnable and backward_bits is not None:
+        if learnable and backward_bits:
             raise ValueError("Swish: backward_bits needs a fixed beta (learnable=False)")
-        if backward_bits not in (None, 1, 2, 3, 4):
+        if backward_bits not in (None, 0, 1, 2, 3, 4):
             raise ValueError(
-                f"Swish: backward_bits must be one of (1, 2, 3, 4) or None, got {backward_bits!r}"
+                f"Swish: backward_bits must be one of (0, 1, 2, 3, 4) or None, got {backward_bits!r}"
             )
         self.backward_bits = backward_bits
         if learnable:
