@@ -63,15 +63,6 @@ constexpr int64_t kGroupsPerTask = 4096;
 using FloatVec = at::vec::Vectorized<float>;
 constexpr int kLanes = FloatVec::size();
 
-// Bit i set where lane i of `mask` (all ones or all zeros) is set.
-inline uint32_t lane_bits(const FloatVec& mask) {
-#if defined(CPU_CAPABILITY_AVX512)
-  return _mm512_movepi32_mask(_mm512_castps_si512(mask));
-#else
-  return static_cast<uint32_t>(_mm256_movemask_ps(mask));
-#endif
-}
-
 // 1.0 in lane i where bit i of `bits` is set, else 0.0.
 inline FloatVec lanes_of(uint32_t bits) {
 #if defined(CPU_CAPABILITY_AVX512)
