@@ -113,8 +113,14 @@ inline std::string backward_node_name(const std::string& op) {
 // results depend on the inputs only through what was saved, with derivative
 // zero (a piecewise-linear activation's gradient from its 1-bit mask); see
 // keep_inputs_in_graph.
+// (A trait, not a requires-expression: torch 2.11 builds extensions as C++17.)
+template <class Gradient, class = void>
+struct ZeroSecondDerivative : std::false_type {};
 template <class Gradient>
-constexpr bool kZeroSecondDerivative = requires { requires Gradient::kZeroSecondDerivative; };
+struct ZeroSecondDerivative<Gradient, std::void_t<decltype(Gradient::kZeroSecondDerivative)>>
+    : std::bool_constant<Gradient::kZeroSecondDerivative> {};
+template <class Gradient>
+constexpr bool kZeroSecondDerivative = ZeroSecondDerivative<Gradient>::value;
 
 template <class Gradient>
 struct GradNode : torch::autograd::Node {
