@@ -132,6 +132,8 @@ def _functional(act: Activation) -> list[str]:
         lines.append(f"_op_{name}_inplace = _ops.{name}_.default")
     if act.packed:
         lines.append(f"_op_{name}_pack = _ops.{name}_pack.default")
+    if act.default_bits:
+        lines.append(f"_op_{name}_pack_eager = _eager(_op_{name}_pack)")
     lines += [f'_check_{name} = _argument_checker_for("{name}")', "", ""]
     lines += _def(name, ["input: Tensor", *declared], "Tensor")
     lines.append(f'    """{name}: torch_act\'s C++ operator ({twin})."""')
@@ -139,9 +141,10 @@ def _functional(act: Activation) -> list[str]:
         pack = f"_op_{name}_pack(input, backward_bits{args})[0]"
         if act.default_bits:
             in_place = "not inplace and " if act.inplace else ""
+            # (never compiling here: the C++ callable, as the eager path below)
             lines += [
                 f"    if backward_bits is None and {in_place}_packs_by_default(input):",
-                f"        backward_bits = {act.default_bits}",
+                f"        return _op_{name}_pack_eager(input, {act.default_bits}{args})[0]",
             ]
         lines.append("    if backward_bits:  # (0: the unpacked op)")
         if act.inplace:

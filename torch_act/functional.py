@@ -555,6 +555,7 @@ _op_leaky_relu = _ops.leaky_relu.default
 _op_leaky_relu_eager = _eager(_op_leaky_relu)
 _op_leaky_relu_inplace = _ops.leaky_relu_.default
 _op_leaky_relu_pack = _ops.leaky_relu_pack.default
+_op_leaky_relu_pack_eager = _eager(_op_leaky_relu_pack)
 _check_leaky_relu = _argument_checker_for("leaky_relu")
 
 
@@ -567,7 +568,7 @@ def leaky_relu(
 ) -> Tensor:
     """leaky_relu: torch_act's C++ operator (the signature of torch.nn.functional.leaky_relu)."""
     if backward_bits is None and not inplace and _packs_by_default(input):
-        backward_bits = 1
+        return _op_leaky_relu_pack_eager(input, 1, negative_slope)[0]
     if backward_bits:  # (0: the unpacked op)
         output = _op_leaky_relu_pack(input, backward_bits, negative_slope)[0]
         return input.copy_(output) if inplace else output
@@ -793,6 +794,7 @@ _op_hardsigmoid = _ops.hardsigmoid.default
 _op_hardsigmoid_eager = _eager(_op_hardsigmoid)
 _op_hardsigmoid_inplace = _ops.hardsigmoid_.default
 _op_hardsigmoid_pack = _ops.hardsigmoid_pack.default
+_op_hardsigmoid_pack_eager = _eager(_op_hardsigmoid_pack)
 _check_hardsigmoid = _argument_checker_for("hardsigmoid")
 
 
@@ -801,7 +803,7 @@ def hardsigmoid(
 ) -> Tensor:
     """hardsigmoid: torch_act's C++ operator (the signature of torch.nn.functional.hardsigmoid)."""
     if backward_bits is None and not inplace and _packs_by_default(input):
-        backward_bits = 1
+        return _op_hardsigmoid_pack_eager(input, 1)[0]
     if backward_bits:  # (0: the unpacked op)
         output = _op_hardsigmoid_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
@@ -845,6 +847,7 @@ _op_hardtanh = _ops.hardtanh.default
 _op_hardtanh_eager = _eager(_op_hardtanh)
 _op_hardtanh_inplace = _ops.hardtanh_.default
 _op_hardtanh_pack = _ops.hardtanh_pack.default
+_op_hardtanh_pack_eager = _eager(_op_hardtanh_pack)
 _check_hardtanh = _argument_checker_for("hardtanh")
 
 
@@ -858,7 +861,7 @@ def hardtanh(
 ) -> Tensor:
     """hardtanh: torch_act's C++ operator (the signature of torch.nn.functional.hardtanh)."""
     if backward_bits is None and not inplace and _packs_by_default(input):
-        backward_bits = 1
+        return _op_hardtanh_pack_eager(input, 1, min_val, max_val)[0]
     if backward_bits:  # (0: the unpacked op)
         output = _op_hardtanh_pack(input, backward_bits, min_val, max_val)[0]
         return input.copy_(output) if inplace else output
@@ -882,13 +885,14 @@ _op_relu6 = _ops.relu6.default
 _op_relu6_eager = _eager(_op_relu6)
 _op_relu6_inplace = _ops.relu6_.default
 _op_relu6_pack = _ops.relu6_pack.default
+_op_relu6_pack_eager = _eager(_op_relu6_pack)
 _check_relu6 = _argument_checker_for("relu6")
 
 
 def relu6(input: Tensor, inplace: bool = False, *, backward_bits: Optional[int] = None) -> Tensor:
     """relu6: torch_act's C++ operator (the signature of torch.nn.functional.relu6)."""
     if backward_bits is None and not inplace and _packs_by_default(input):
-        backward_bits = 1
+        return _op_relu6_pack_eager(input, 1)[0]
     if backward_bits:  # (0: the unpacked op)
         output = _op_relu6_pack(input, backward_bits)[0]
         return input.copy_(output) if inplace else output
@@ -941,13 +945,14 @@ def tanhshrink(input: Tensor) -> Tensor:
 _op_softshrink = _ops.softshrink.default
 _op_softshrink_eager = _eager(_op_softshrink)
 _op_softshrink_pack = _ops.softshrink_pack.default
+_op_softshrink_pack_eager = _eager(_op_softshrink_pack)
 _check_softshrink = _argument_checker_for("softshrink")
 
 
 def softshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """softshrink: torch_act's C++ operator (the signature of torch.nn.functional.softshrink)."""
     if backward_bits is None and _packs_by_default(input):
-        backward_bits = 1
+        return _op_softshrink_pack_eager(input, 1, lambd)[0]
     if backward_bits:  # (0: the unpacked op)
         return _op_softshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
@@ -964,13 +969,14 @@ def softshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int
 _op_hardshrink = _ops.hardshrink.default
 _op_hardshrink_eager = _eager(_op_hardshrink)
 _op_hardshrink_pack = _ops.hardshrink_pack.default
+_op_hardshrink_pack_eager = _eager(_op_hardshrink_pack)
 _check_hardshrink = _argument_checker_for("hardshrink")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5, *, backward_bits: Optional[int] = None) -> Tensor:
     """hardshrink: torch_act's C++ operator (the signature of torch.nn.functional.hardshrink)."""
     if backward_bits is None and _packs_by_default(input):
-        backward_bits = 1
+        return _op_hardshrink_pack_eager(input, 1, lambd)[0]
     if backward_bits:  # (0: the unpacked op)
         return _op_hardshrink_pack(input, backward_bits, lambd)[0]
     if _is_compiling():
@@ -988,6 +994,7 @@ _op_threshold = _ops.threshold.default
 _op_threshold_eager = _eager(_op_threshold)
 _op_threshold_inplace = _ops.threshold_.default
 _op_threshold_pack = _ops.threshold_pack.default
+_op_threshold_pack_eager = _eager(_op_threshold_pack)
 _check_threshold = _argument_checker_for("threshold")
 
 
@@ -1001,7 +1008,7 @@ def threshold(
 ) -> Tensor:
     """threshold: torch_act's C++ operator (the signature of torch.nn.functional.threshold)."""
     if backward_bits is None and not inplace and _packs_by_default(input):
-        backward_bits = 1
+        return _op_threshold_pack_eager(input, 1, threshold, value)[0]
     if backward_bits:  # (0: the unpacked op)
         output = _op_threshold_pack(input, backward_bits, threshold, value)[0]
         return input.copy_(output) if inplace else output
