@@ -101,34 +101,59 @@ inline at::vec::Vectorized<float> reciprocal_of_at_least_one(const at::vec::Vect
   return r * at::vec::fnmadd(d, r, V(2.0f));
 }
 
-// Phi(-|x|) exp(x^2 / 2) for |x| >= 1.25, float: t S(t) with t = 1 / (1 + |x| / 2),
-// S of degree 5 (tools/fit_normal_cdf.py: relative error 6e-8 up to |x| = 4,
-// 7e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is all
-// cancellation). |x| past 20 changes nothing (exp(-x^2 / 2) is 0 in float) and
-// keeps the reciprocal's argument finite; a NaN comes through clamp_max.
-inline at::vec::Vectorized<float> scaled_normal_tail(const at::vec::Vectorized<float>& abs_x) {
+// exp(x) for float vectors, about 1 ulp, inline (Vectorized<float>::exp is
+// an out-of-line SLEEF call; exp_u20 is off by up to 20 ulps). x = n ln 2 + r
+// with |r| <= ln(2) / 2 (ln 2 split in two so n ln 2 is exact enough);
+// exp(r) = 1 + r + r^2 P(r), P of degree 4 (relative error 1e-8, fitted as
+// tools/fit_normal_cdf.py fits its polynomials); then times 2^n. Below -104
+// exp is 0 in float, so x is clamped there (a NaN comes through).
+inline at::vec::Vectorized<float> exp_inline(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
-  const V t = reciprocal_of_at_least_one(
-      at::vec::fmadd(V(0.5f), at::vec::clamp_max(abs_x, V(20.0f)), V(1.0f)));
-  V s = at::vec::fmadd(V(0.113935851f), t, V(-0.28981778f));
-  s = at::vec::fmadd(s, t, V(0.147798955f));
-  s = at::vec::fmadd(s, t, V(0.128209725f));
-  s = at::vec::fmadd(s, t, V(0.201649874f));
-  s = at::vec::fmadd(s, t, V(0.19940488f));
-  return s * t;
+  const V clamped = at::vec::clamp(x, V(-104.0f), V(89.0f));
+  const V n = (clamped * V(1.44269504f)).round();
+  V r = at::vec::fnmadd(n, V(0.693145752f), clamped);  // ln 2's high bits...
+  r = at::vec::fnmadd(n, V(1.42860677e-06f), r);       // ...and the rest
+  V p = at::vec::fmadd(V(0.00139066996f), r, V(0.00836294424f));
+  p = at::vec::fmadd(p, r, V(0.0416667499f));
+  p = at::vec::fmadd(p, r, V(0.166665792f));
+  p = at::vec::fmadd(p, r, V(0.5f));
+  const V exp_r = at::vec::fmadd(r * r, p, r) + V(1.0f);
+#if defined(CPU_CAPABILITY_AVX512)
+  return _mm512_scalef_ps(exp_r, n);  // gradual underflow, one instruction
+#else
+  // 2^n as 2^a 2^b, a = floor(n / 2), b = n - a: each a normal float for n in
+  // [-150, 128], so the product underflows gradually, as scalef does.
+  const __m256i n_int = _mm256_cvtps_epi32(n);
+  const __m256i a = _mm256_srai_epi32(n_int, 1);
+  const __m256i b = _mm256_sub_epi32(n_int, a);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const V two_to_a = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(a, bias), 23));
+  const V two_to_b = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(b, bias), 23));
+  return exp_r * two_to_a * two_to_b;
+#endif
 }
 
-// (Phi(x) - 1/2) / x for |x| < 1.25, float: R(x^2), R of degree 5
-// (tools/fit_normal_cdf.py: relative error 7e-8). Near 0, Phi = 1/2 + x R
-// keeps x's relative precision, which 1 - erfc(x) loses.
-inline at::vec::Vectorized<float> normal_cdf_centre_slope(const at::vec::Vectorized<float>& x) {
+// Phi(-|x|) exp(x^2 / 2) for float vectors, every |x|: T(q), q = w / (1 + w),
+// w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py: relative error 7e-9
+// up to |x| = 4, 6e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is
+// all cancellation). One piece for every x, so no second polynomial to blend
+// with near 0, where q = w / (1 + w) keeps w's relative precision (1 - t,
+// t = 1 / (1 + w), would lose it to t's rounding). |x| past 20 changes
+// nothing (exp(-x^2 / 2) is 0 in float) and keeps the reciprocal's argument
+// finite; a NaN comes through clamp_max.
+inline at::vec::Vectorized<float> scaled_normal_tail(const at::vec::Vectorized<float>& abs_x) {
   using V = at::vec::Vectorized<float>;
-  const V w = x * x;
-  V r = at::vec::fmadd(V(-6.80944731e-06f), w, V(0.000111040972f));
-  r = at::vec::fmadd(r, w, V(-0.00118383695f));
-  r = at::vec::fmadd(r, w, V(0.00997228269f));
-  r = at::vec::fmadd(r, w, V(-0.0664902106f));
-  return at::vec::fmadd(r, w, V(0.398942262f));
+  const V w = V(0.6f) * at::vec::clamp_max(abs_x, V(20.0f));
+  const V q = w * reciprocal_of_at_least_one(w + V(1.0f));
+  V s = at::vec::fmadd(V(0.0562241822f), q, V(-0.132767975f));
+  s = at::vec::fmadd(s, q, V(0.10541226f));
+  s = at::vec::fmadd(s, q, V(-0.079330802f));
+  s = at::vec::fmadd(s, q, V(0.0276850834f));
+  s = at::vec::fmadd(s, q, V(0.0494201146f));
+  s = at::vec::fmadd(s, q, V(0.108816884f));
+  s = at::vec::fmadd(s, q, V(0.0295138527f));
+  s = at::vec::fmadd(s, q, V(-0.664903283f));
+  return at::vec::fmadd(s, q, V(0.5f));
 }
 
 #endif
@@ -158,34 +183,33 @@ TORCH_ACT_HD inline NormalCdfAndDensity<T> normal_cdf_and_density(T x) {
 }
 
 #if defined(TORCH_ACT_SIMD)
-// Phi(x) for float vectors, GELU within 2.5 ulps from -0.5 up and 8 down to -3
-// (tests/test_accuracy.py, which also holds it against torch's): 1/2 + x R(x^2)
-// near 0, exp(-x^2 / 2) t S(t) in the tails (1 minus that above 0), both
-// computed and one kept per lane. `gaussian` is exp(-x^2 / 2), which the
-// callers compute as fits them.
+// Phi(x) for float vectors, GELU within 2.5 ulps from -0.5 up and 12 down to
+// -3 (tests/test_accuracy.py, which also holds it against torch's): Phi(-|x|)
+// = exp(-x^2 / 2) t S(t), and 1 minus that for x >= 0. `gaussian` is
+// exp(-x^2 / 2), which the callers compute as fits them.
 inline at::vec::Vectorized<float> normal_cdf_from(
     const at::vec::Vectorized<float>& x, const at::vec::Vectorized<float>& gaussian) {
   using V = at::vec::Vectorized<float>;
-  const V abs_x = x.abs();
-  const V lower_tail = scaled_normal_tail(abs_x) * gaussian;
-  const V tails = V::blendv(V(1.0f) - lower_tail, lower_tail, x < V(0.0f));
-  const V centre = at::vec::fmadd(x, normal_cdf_centre_slope(x), V(0.5f));
-  return V::blendv(tails, centre, abs_x < V(1.25f));
+  const V lower_tail = scaled_normal_tail(x.abs()) * gaussian;
+#if defined(CPU_CAPABILITY_AVX512)
+  // One masked subtract: Vectorized's compare and blendv would round-trip
+  // the mask through a vector register.
+  const __mmask16 nonnegative = _mm512_cmp_ps_mask(x, V(0.0f), _CMP_GE_OQ);
+  return _mm512_mask_sub_ps(lower_tail, nonnegative, V(1.0f), lower_tail);
+#else
+  return V::blendv(V(1.0f) - lower_tail, lower_tail, x < V(0.0f));
+#endif
 }
-// With ATen's inline exp_u20 polynomial instead of the out-of-line SLEEF exp
-// call that Vectorized<float>::erf makes. exp_u20 does not propagate NaN, but
-// t, and with it the result, is NaN for a NaN input.
 inline at::vec::Vectorized<float> normal_cdf(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
-  return normal_cdf_from(x, (V(-0.5f) * x * x).exp_u20());
+  return normal_cdf_from(x, exp_inline(V(-0.5f) * x * x));
 }
 // For float vectors both come from one exp: the cdf's tails are built on
-// exp(-x^2 / 2), the density's. (SLEEF's exp, accurate down to the
-// density's denormals, where normal_cdf alone gets by with exp_u20.)
+// exp(-x^2 / 2), the density's.
 inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
     const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
-  const V gaussian = (V(-0.5f) * x * x).exp();
+  const V gaussian = exp_inline(V(-0.5f) * x * x);
   return {normal_cdf_from(x, gaussian), V(float(kInvSqrt2Pi)) * gaussian};
 }
 template <class T>

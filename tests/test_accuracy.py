@@ -141,11 +141,11 @@ def test_gelu_derivative_as_accurate_as_torch(approximate):
     assert not bad, f"gelu' {approximate}: " + "; ".join(bad[:8])
 
 
-# (lowest x, worst ulps from there up): from -0.5 up nothing cancels (1/2 +
-# x R(x^2) near 0). Below, the exact GELU's tails lose a little: erfc(x /
-# sqrt 2) in the DEFAULT variant magnifies the rounding of x / sqrt 2 (torch's
-# 1 + erf loses up to 34 ulps by -3); the tanh approximation's 1 + tanh u
-# loses more, as torch's does.
+# (lowest x, worst ulps from there up): from -0.5 up nothing cancels. Below,
+# the exact GELU's tails lose a little: exp(-x^2 / 2) in the vector variants
+# and erfc(x / sqrt 2) in the DEFAULT one magnify the rounding of x^2 or
+# x / sqrt 2 (torch's 1 + erf loses up to 34 ulps by -3); the tanh
+# approximation's 1 + tanh u loses more, as torch's does.
 GELU_BOUNDS = {"none": ((-0.5, 2.5), (-3.0, 12.0)), "tanh": ((-0.5, 2.5), (-1.0, 4.0))}
 
 
