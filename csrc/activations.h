@@ -343,31 +343,35 @@ struct Gelu {
         "torch_act.gelu: approximate must be 'none' or 'tanh', got '", approximate, "'");
   }
 
+  // The tanh approximation as (1 + tanh u) / 2 = sigmoid(2 u): one exp and
+  // no cancellation where tanh u nears -1 (torch's form loses the left tail).
+  // With s = sigmoid(2 u): f = x s, f' = s + 2 x s (1 - s) u'.
+  template <class T> TORCH_ACT_HD static T tanh_argument(T x) {
+    return T(kTanhScale) * (x + T(kTanhCubic) * x * x * x);
+  }
+  template <class T> TORCH_ACT_HD static T tanh_argument_slope(T x) {
+    return T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x * x);
+  }
+  // {s, 1 - s}, s = sigmoid(2 u). 1 - s is e s (= e / (1 + e), e = exp(-2 u))
+  // where s nears 1, so f' keeps its precision there; for s <= 1/2 (e >= 1,
+  // inf in the far left tail) 1 - s itself is exact enough.
+  template <class T> TORCH_ACT_HD static Values<T, 2> tanh_sigmoid(T x) {
+    T e = exp(T(-2) * tanh_argument(x));
+    T s = T(1) / (T(1) + e);
+    return {{s, where(e <= T(1), e * s, T(1) - s)}};
+  }
+
   template <class T> TORCH_ACT_HD T forward(T x) const {
-    if (use_tanh) {
-      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x * x * x));
-      return T(0.5) * x * (T(1) + t);
-    }
+    if (use_tanh) return x / (T(1) + exp(T(-2) * tanh_argument(x)));
     return x * math::normal_cdf(x);
   }
-  template <class T> TORCH_ACT_HD T backward(T g, T x) const {
-    if (use_tanh) {
-      T x2 = x * x;
-      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
-      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
-      return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
-    }
-    const auto normal = math::normal_cdf_and_density(x);
-    return g * (normal.cdf + x * normal.density);
-  }
-  // f and g f' at once, sharing tanh or erf (a gated unit's backward needs both).
+  template <class T> TORCH_ACT_HD T backward(T g, T x) const { return value_and_slope(g, x)[1]; }
+  // f and g f' at once, sharing the sigmoid or erf (a gated unit's backward
+  // needs both).
   template <class T> TORCH_ACT_HD Values<T, 2> value_and_slope(T g, T x) const {
     if (use_tanh) {
-      T x2 = x * x;
-      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
-      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
-      T half_1pt = T(0.5) * (T(1) + t);
-      return {{x * half_1pt, g * (half_1pt + T(0.5) * x * (T(1) - t * t) * du)}};
+      const auto s = tanh_sigmoid(x);
+      return {{x * s[0], g * (s[0] + T(2) * x * (s[0] * s[1]) * tanh_argument_slope(x))}};
     }
     const auto normal = math::normal_cdf_and_density(x);
     return {{x * normal.cdf, g * (normal.cdf + x * normal.density)}};
@@ -375,10 +379,12 @@ struct Gelu {
   template <class T> TORCH_ACT_HD T double_backward(T gg, T g, T x) const {
     T x2 = x * x;
     if (use_tanh) {
-      T t = tanh(T(kTanhScale) * (x + T(kTanhCubic) * x2 * x));
-      T du = T(kTanhScale) * (T(1) + T(3 * kTanhCubic) * x2);
+      // 1 - tanh(u)^2 = 4 s (1 - s), tanh u = s - (1 - s).
+      const auto s = tanh_sigmoid(x);
+      T t = s[0] - s[1];
+      T du = tanh_argument_slope(x);
       T d2u = T(6 * kTanhScale * kTanhCubic) * x;
-      return gg * g * (T(1) - t * t) * (du + T(0.5) * x * (d2u - T(2) * t * du * du));
+      return gg * g * (T(4) * s[0] * s[1]) * (du + T(0.5) * x * (d2u - T(2) * t * du * du));
     }
     return gg * g * math::normal_density(x) * (T(2) - x2);
   }

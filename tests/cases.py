@@ -9,6 +9,7 @@ matter (large negative, around 0 and the kinks, large positive).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable, Optional
 
 import pytest
@@ -228,3 +229,37 @@ def smooth_input(case, device="cpu", shape=(2, 3, 4)):
         near = (x - kink).abs() < 0.05
         x = torch.where(near, x + 0.1 * torch.sign(x - kink + 1e-12), x)
     return x.to(device).requires_grad_()
+
+
+# ------------------------------------------- float64 references without cancellation
+
+
+def exact_gelu(x: torch.Tensor, approximate: str):
+    """(GELU, its derivative, the derivative's larger term), in float64
+    without the cancellation of 1 + erf (or 1 + tanh) that torch's float64
+    formula has in the left tail."""
+    if approximate == "none":
+        cdf = 0.5 * torch.special.erfc(-x / math.sqrt(2))
+        density_term = x * torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    else:
+        k = math.sqrt(2 / math.pi)
+        u = k * (x + 0.044715 * x**3)
+        cdf = torch.sigmoid(2 * u)  # (1 + tanh u) / 2
+        density_term = x * cdf * (1 - cdf) * 2 * k * (1 + 3 * 0.044715 * x * x)
+    return x * cdf, cdf + density_term, torch.maximum(cdf.abs(), density_term.abs())
+
+
+def exact_tanhshrink(x: torch.Tensor) -> torch.Tensor:
+    """x - tanh x, from its series where float64's subtraction cancels."""
+    x2 = x * x
+    series = x * x2 * (1 / 3 + x2 * (-2 / 15 + x2 * (17 / 315 + x2 * (-62 / 2835))))
+    return torch.where(x.abs() < 1e-3, series, x - torch.tanh(x))
+
+
+def exact_reference(act, x64: torch.Tensor, kwargs: dict) -> torch.Tensor:
+    """act in float64, exact to well below float32's ulp."""
+    if act.name == "gelu":
+        return exact_gelu(x64, kwargs.get("approximate", "none"))[0]
+    if act.name == "tanhshrink":
+        return exact_tanhshrink(x64)
+    return act.reference(x64, **kwargs)

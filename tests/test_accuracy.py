@@ -21,6 +21,7 @@ import torch
 
 import torch_act
 from torch_act._spec import ACTIVATIONS
+from cases import exact_gelu, exact_reference
 
 SAMPLE_STRIDE = 2039
 TOLERANCE_RATIO = 1.25  # ours may be this much worse than torch in a binade...
@@ -33,37 +34,6 @@ def sample_inputs() -> torch.Tensor:
     bits = np.arange(0, 2**32, SAMPLE_STRIDE, dtype=np.uint64).astype(np.uint32)
     x = torch.from_numpy(bits.view(np.float32).copy())
     return x[torch.isfinite(x)]
-
-
-def _gelu_exact(x: torch.Tensor, approximate: str):
-    """(GELU, its derivative, the derivative's larger term), in float64
-    without the cancellation of 1 + erf (or 1 + tanh) that torch's float64
-    formula has in the left tail."""
-    if approximate == "none":
-        cdf = 0.5 * torch.special.erfc(-x / math.sqrt(2))
-        density_term = x * torch.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    else:
-        k = math.sqrt(2 / math.pi)
-        u = k * (x + 0.044715 * x**3)
-        cdf = torch.sigmoid(2 * u)  # (1 + tanh u) / 2
-        density_term = x * cdf * (1 - cdf) * 2 * k * (1 + 3 * 0.044715 * x * x)
-    return x * cdf, cdf + density_term, torch.maximum(cdf.abs(), density_term.abs())
-
-
-def _tanhshrink_exact(x: torch.Tensor) -> torch.Tensor:
-    """x - tanh x, from its series where float64's subtraction cancels."""
-    x2 = x * x
-    series = x * x2 * (1 / 3 + x2 * (-2 / 15 + x2 * (17 / 315 + x2 * (-62 / 2835))))
-    return torch.where(x.abs() < 1e-3, series, x - torch.tanh(x))
-
-
-def reference(act, x64: torch.Tensor, kwargs: dict) -> torch.Tensor:
-    """act in float64, exact to well below float32's ulp."""
-    if act.name == "gelu":
-        return _gelu_exact(x64, kwargs.get("approximate", "none"))[0]
-    if act.name == "tanhshrink":
-        return _tanhshrink_exact(x64)
-    return act.reference(x64, **kwargs)
 
 
 def ulp_errors(y: torch.Tensor, exact: torch.Tensor, scale: torch.Tensor = None) -> torch.Tensor:
@@ -124,7 +94,7 @@ def test_forward_as_accurate_as_torch(act, config, request):
         request.applymarker(
             pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[torch_act.cpu_capability(), act.name])
         )
-    exact = reference(act, X.double(), config)
+    exact = exact_reference(act, X.double(), config)
     ours = getattr(torch_act.functional, act.name)(X, **config)
     native = act.reference(X, **config)
     bad = regressions(X, ulp_errors(ours, exact), ulp_errors(native, exact))
@@ -133,7 +103,7 @@ def test_forward_as_accurate_as_torch(act, config, request):
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_derivative_as_accurate_as_torch(approximate):
-    _, exact, scale = _gelu_exact(X.double(), approximate)
+    _, exact, scale = exact_gelu(X.double(), approximate)
     grad = torch.ones_like(X)
     ours = torch.ops.torch_act.gelu_backward(grad, X, approximate=approximate)
     native = torch.ops.aten.gelu_backward(grad, X, approximate=approximate)
@@ -151,7 +121,7 @@ GELU_BOUNDS = {"none": ((-0.5, 2.5), (-3.0, 12.0)), "tanh": ((-0.5, 2.5), (-1.0,
 
 @pytest.mark.parametrize("approximate", ["none", "tanh"])
 def test_gelu_error_bounds(approximate):
-    exact, _, _ = _gelu_exact(X.double(), approximate)
+    exact, _, _ = exact_gelu(X.double(), approximate)
     errors = ulp_errors(torch_act.functional.gelu(X, approximate=approximate), exact)
     normal = X.abs() >= 2**-20  # (GELU(x) = x / 2 below, to float precision)
     for lowest, bound in GELU_BOUNDS[approximate]:
@@ -161,7 +131,7 @@ def test_gelu_error_bounds(approximate):
 
 if __name__ == "__main__":
     for act, config in FORWARD_CASES:
-        exact = reference(act, X.double(), config)
+        exact = exact_reference(act, X.double(), config)
         ours = ulp_errors(getattr(torch_act.functional, act.name)(X, **config), exact)
         native = ulp_errors(act.reference(X, **config), exact)
         region = exact.abs() > 1e-30
