@@ -101,13 +101,17 @@ inline at::vec::Vectorized<float> reciprocal_of_at_least_one(const at::vec::Vect
   return r * at::vec::fnmadd(d, r, V(2.0f));
 }
 
-// exp(x) for float vectors, about 1 ulp, inline (Vectorized<float>::exp is
-// an out-of-line SLEEF call; exp_u20 is off by up to 20 ulps). x = n ln 2 + r
-// with |r| <= ln(2) / 2 (ln 2 split in two so n ln 2 is exact enough);
-// exp(r) = 1 + r + r^2 P(r), P of degree 4 (relative error 1e-8, fitted as
-// tools/fit_normal_cdf.py fits its polynomials); then times 2^n. Below -104
-// exp is 0 in float, so x is clamped there (a NaN comes through).
-inline at::vec::Vectorized<float> exp_inline(const at::vec::Vectorized<float>& x) {
+// exp(x) = 2^n (1 + m) for float vectors, inline (Vectorized<float>::exp is an
+// out-of-line SLEEF call; exp_u20 is off by up to 20 ulps): x = n ln 2 + r
+// with |r| <= ln(2) / 2 (ln 2 split in two so n ln 2 is exact enough), and
+// m = exp(r) - 1 = r + r^2 P(r), P of degree 4 (relative error 1e-8, fitted
+// as tools/fit_normal_cdf.py fits its polynomials). Below -104 exp is 0 in
+// float, so x is clamped there (a NaN comes through).
+struct ReducedExp {
+  at::vec::Vectorized<float> n;  // an integer
+  at::vec::Vectorized<float> m;
+};
+inline ReducedExp reduced_exp(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
   const V clamped = at::vec::clamp(x, V(-104.0f), V(89.0f));
   const V n = (clamped * V(1.44269504f)).round();
@@ -117,47 +121,70 @@ inline at::vec::Vectorized<float> exp_inline(const at::vec::Vectorized<float>& x
   p = at::vec::fmadd(p, r, V(0.0416667499f));
   p = at::vec::fmadd(p, r, V(0.166665792f));
   p = at::vec::fmadd(p, r, V(0.5f));
-  const V exp_r = at::vec::fmadd(r * r, p, r) + V(1.0f);
+  return {n, at::vec::fmadd(r * r, p, r)};
+}
+// v 2^n for an integer n in [-150, 128], underflowing gradually.
+inline at::vec::Vectorized<float> times_power_of_two(
+    const at::vec::Vectorized<float>& v, const at::vec::Vectorized<float>& n) {
 #if defined(CPU_CAPABILITY_AVX512)
-  return _mm512_scalef_ps(exp_r, n);  // gradual underflow, one instruction
+  return _mm512_scalef_ps(v, n);  // one instruction, one rounding
 #else
-  // 2^n as 2^a 2^b, a = floor(n / 2), b = n - a: each a normal float for n in
-  // [-150, 128], so the product underflows gradually, as scalef does.
+  // 2^n as 2^a 2^b, a = floor(n / 2), b = n - a: each a normal float.
+  using V = at::vec::Vectorized<float>;
   const __m256i n_int = _mm256_cvtps_epi32(n);
   const __m256i a = _mm256_srai_epi32(n_int, 1);
   const __m256i b = _mm256_sub_epi32(n_int, a);
   const __m256i bias = _mm256_set1_epi32(127);
   const V two_to_a = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(a, bias), 23));
   const V two_to_b = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(b, bias), 23));
-  return exp_r * two_to_a * two_to_b;
+  return v * two_to_a * two_to_b;
 #endif
+}
+// exp(x) for float vectors, about 1 ulp.
+inline at::vec::Vectorized<float> exp_inline(const at::vec::Vectorized<float>& x) {
+  const ReducedExp e = reduced_exp(x);
+  return times_power_of_two(e.m + at::vec::Vectorized<float>(1.0f), e.n);
+}
+// exp(x) and 1 - exp(x) for x <= 0, the second without cancellation near 0:
+// 1 - 2^n (1 + m) = (1 - 2^n) - 2^n m, where 1 - 2^n is exact (and 0 for n = 0).
+struct ExpAndComplement {
+  at::vec::Vectorized<float> exp;
+  at::vec::Vectorized<float> one_minus_exp;
+};
+inline ExpAndComplement exp_and_complement(const at::vec::Vectorized<float>& x) {
+  using V = at::vec::Vectorized<float>;
+  const ReducedExp e = reduced_exp(x);
+  const V power = times_power_of_two(V(1.0f), e.n);
+  return {times_power_of_two(e.m + V(1.0f), e.n), at::vec::fnmadd(power, e.m, V(1.0f) - power)};
 }
 
 // Every functor's exp(x) on float vectors (sigmoid, SiLU, ELU, Softplus,
 // GELU, ...): preferred over the Vectorized template above, which calls SLEEF.
 inline at::vec::Vectorized<float> exp(const at::vec::Vectorized<float>& x) { return exp_inline(x); }
 
-// Phi(-|x|) exp(x^2 / 2) for float vectors, every |x|: T(q), q = w / (1 + w),
-// w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py: relative error 7e-9
+// Phi(-|x|) exp(x^2 / 2) for float vectors, every |x|, is T(q) = 1/2 - q U(q):
+// q = w / (1 + w), w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py prints
+// T; U's coefficients are T's after the first, negated: relative error 7e-9
 // up to |x| = 4, 6e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is
 // all cancellation). One piece for every x, so no second polynomial to blend
 // with near 0, where q = w / (1 + w) keeps w's relative precision (1 - t,
-// t = 1 / (1 + w), would lose it to t's rounding). |x| past 20 changes
+// t = 1 / (1 + w), would lose it to t's rounding). This returns q U(q), so
+// that the caller's 1/2 enters in its last rounding. |x| past 20 changes
 // nothing (exp(-x^2 / 2) is 0 in float) and keeps the reciprocal's argument
 // finite; a NaN comes through clamp_max.
-inline at::vec::Vectorized<float> scaled_normal_tail(const at::vec::Vectorized<float>& abs_x) {
+inline at::vec::Vectorized<float> normal_tail_drop(const at::vec::Vectorized<float>& abs_x) {
   using V = at::vec::Vectorized<float>;
   const V w = V(0.6f) * at::vec::clamp_max(abs_x, V(20.0f));
   const V q = w * reciprocal_of_at_least_one(w + V(1.0f));
-  V s = at::vec::fmadd(V(0.0562241822f), q, V(-0.132767975f));
-  s = at::vec::fmadd(s, q, V(0.10541226f));
-  s = at::vec::fmadd(s, q, V(-0.079330802f));
-  s = at::vec::fmadd(s, q, V(0.0276850834f));
-  s = at::vec::fmadd(s, q, V(0.0494201146f));
-  s = at::vec::fmadd(s, q, V(0.108816884f));
-  s = at::vec::fmadd(s, q, V(0.0295138527f));
-  s = at::vec::fmadd(s, q, V(-0.664903283f));
-  return at::vec::fmadd(s, q, V(0.5f));
+  V u = at::vec::fmadd(V(-0.0562241822f), q, V(0.132767975f));
+  u = at::vec::fmadd(u, q, V(-0.10541226f));
+  u = at::vec::fmadd(u, q, V(0.079330802f));
+  u = at::vec::fmadd(u, q, V(-0.0276850834f));
+  u = at::vec::fmadd(u, q, V(-0.0494201146f));
+  u = at::vec::fmadd(u, q, V(-0.108816884f));
+  u = at::vec::fmadd(u, q, V(-0.0295138527f));
+  u = at::vec::fmadd(u, q, V(0.664903283f));
+  return q * u;
 }
 
 #endif
@@ -188,33 +215,40 @@ TORCH_ACT_HD inline NormalCdfAndDensity<T> normal_cdf_and_density(T x) {
 
 #if defined(TORCH_ACT_SIMD)
 // Phi(x) for float vectors, GELU within 2.5 ulps from -0.5 up and 12 down to
-// -3 (tests/test_accuracy.py, which also holds it against torch's): Phi(-|x|)
-// = exp(-x^2 / 2) t S(t), and 1 minus that for x >= 0. `gaussian` is
-// exp(-x^2 / 2), which the callers compute as fits them.
+// -3 (tests/test_accuracy.py, which also holds it against torch's), from
+// g = exp(-x^2 / 2) and h = 1 - g (which the callers compute as fits them):
+// Phi(-|x|) = (1/2 - q U) g, one fnmadd; for x >= 0, Phi = 1/2 + (h / 2 +
+// q U g), where the 1/2 enters in the last rounding (near 0, where GELU is
+// nearly x / 2, 1 - Phi(-|x|) would round twice and lose an ulp).
 inline at::vec::Vectorized<float> normal_cdf_from(
-    const at::vec::Vectorized<float>& x, const at::vec::Vectorized<float>& gaussian) {
+    const at::vec::Vectorized<float>& x, const at::vec::Vectorized<float>& gaussian,
+    const at::vec::Vectorized<float>& one_minus_gaussian) {
   using V = at::vec::Vectorized<float>;
-  const V lower_tail = scaled_normal_tail(x.abs()) * gaussian;
+  const V drop = normal_tail_drop(x.abs());
+  const V lower = at::vec::fnmadd(drop, gaussian, V(0.5f) * gaussian);
+  const V upper = V(0.5f) + at::vec::fmadd(drop, gaussian, V(0.5f) * one_minus_gaussian);
 #if defined(CPU_CAPABILITY_AVX512)
-  // One masked subtract: Vectorized's compare and blendv would round-trip
-  // the mask through a vector register.
-  const __mmask16 nonnegative = _mm512_cmp_ps_mask(x, V(0.0f), _CMP_GE_OQ);
-  return _mm512_mask_sub_ps(lower_tail, nonnegative, V(1.0f), lower_tail);
+  // A mask register: Vectorized's compare and blendv would round-trip the
+  // mask through a vector register.
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, V(0.0f), _CMP_GE_OQ), lower, upper);
 #else
-  return V::blendv(V(1.0f) - lower_tail, lower_tail, x < V(0.0f));
+  return V::blendv(upper, lower, x < V(0.0f));
 #endif
 }
 inline at::vec::Vectorized<float> normal_cdf(const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
-  return normal_cdf_from(x, exp_inline(V(-0.5f) * x * x));
+  const ExpAndComplement gaussian = exp_and_complement(V(-0.5f) * x * x);
+  return normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp);
 }
 // For float vectors both come from one exp: the cdf's tails are built on
 // exp(-x^2 / 2), the density's.
 inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
     const at::vec::Vectorized<float>& x) {
   using V = at::vec::Vectorized<float>;
-  const V gaussian = exp_inline(V(-0.5f) * x * x);
-  return {normal_cdf_from(x, gaussian), V(float(kInvSqrt2Pi)) * gaussian};
+  const ExpAndComplement gaussian = exp_and_complement(V(-0.5f) * x * x);
+  return {
+      normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp),
+      V(float(kInvSqrt2Pi)) * gaussian.exp};
 }
 template <class T>
 inline at::vec::Vectorized<T> where(
