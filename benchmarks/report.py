@@ -124,11 +124,12 @@ def overhead_table(results: dict[str, dict]) -> list[str]:
 
 def kept_sections() -> list[str]:
     """The runs of benchmarks/compiled_models.py (bench --models),
-    benchmarks/gated.py (bench --gated) and benchmarks/packed.py, kept as
+    benchmarks/gated.py (bench --gated), benchmarks/packed.py and the
+    exp-based ops' harness run (exp_kernels.md names its command), kept as
     markdown, each followed by its hand-written reading (<name>_reading.md)
     where there is one."""
     out = []
-    for name in ("compiled_models", "gated", "packed"):
+    for name in ("compiled_models", "gated", "packed", "exp_kernels"):
         for path in (os.path.join(HERE, f"{name}.md"), os.path.join(HERE, f"{name}_reading.md")):
             if os.path.exists(path):
                 with open(path) as f:
