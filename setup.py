@@ -15,6 +15,7 @@ import glob
 import os
 import platform
 import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import find_packages, setup
@@ -30,7 +31,10 @@ X86 = (
 )
 
 # name -> extra flags. Each copy lives in namespace torch_act::cpu::<name>.
-CPU_VARIANTS = {"DEFAULT": ["-DCPU_CAPABILITY_DEFAULT"]}
+# -fno-trapping-math (as torch builds ATen): without it GCC keeps a float
+# compare's branch, for the exception flag it might raise, and does not
+# vectorize the DEFAULT build's loops around it.
+CPU_VARIANTS = {"DEFAULT": ["-DCPU_CAPABILITY_DEFAULT", "-fno-trapping-math"]}
 if X86:
     CPU_VARIANTS["AVX2"] = ["-DCPU_CAPABILITY_AVX2", "-mavx2", "-mfma", "-mf16c"]
     # -Wno-maybe-uninitialized: GCC 12 warns thousands of times inside its own
@@ -45,6 +49,11 @@ if X86:
         "-mf16c",
         "-Wno-maybe-uninitialized",
     ]
+
+# GCC unswitches a loop on an invariant branch (GELU's approximate=) only up
+# to 50 instructions; beyond, the branch stays in the DEFAULT loop and keeps
+# it from being vectorized. Clang has no such parameter.
+GCC_DEFAULT_FLAGS = ["--param=max-unswitch-insns=1000"]
 
 CXX_FLAGS = ["-O3", "-fvisibility=hidden", "-Wno-unknown-pragmas", "-Wno-psabi"]
 if X86:
@@ -96,9 +105,15 @@ class BuildCpuVariants(BuildExtension):
 
     def build_extension(self, ext):
         cxx_flags = ext.extra_compile_args["cxx"]  # BuildExtension's flags (std, ABI) included
+        version = subprocess.run(
+            [self.compiler.compiler_so[0], "--version"], capture_output=True, text=True
+        ).stdout
+        gcc = "clang" not in version.lower()
 
         def compile_variant(item):
             name, flags = item
+            if name == "DEFAULT" and gcc:
+                flags = flags + GCC_DEFAULT_FLAGS
             return self.compiler.compile(
                 [KERNELS],
                 output_dir=os.path.join(self.build_temp, f"cpu_{name}"),

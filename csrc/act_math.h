@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #if defined(__CUDACC__) || defined(__HIPCC__)
 #define TORCH_ACT_HD __host__ __device__
@@ -39,12 +42,14 @@ TORCH_ACT_SCALAR_UNARY(erfc)
 TORCH_ACT_HD inline float abs(float x) { return ::fabsf(x); }
 TORCH_ACT_HD inline double abs(double x) { return ::fabs(x); }
 
-// clamp_below(x, lo) and clamp_to(x, lo, hi): torch's clamp_min and clamp, a
-// NaN in x (or, for clamp_to, in a bound) propagated. Named apart from
+// clamp_below(x, lo), clamp_above(x, hi) and clamp_to(x, lo, hi): torch's
+// clamp_min, clamp_max and clamp, a NaN in x (or, for clamp_to, in a bound)
+// propagated. Named apart from
 // at::vec::clamp_min/clamp, which argument-dependent lookup would otherwise
 // make ambiguous for vectors.
 #define TORCH_ACT_SCALAR_CLAMP(T)                                          \
   TORCH_ACT_HD inline T clamp_below(T x, T lo) { return x < lo ? lo : x; } \
+  TORCH_ACT_HD inline T clamp_above(T x, T hi) { return x > hi ? hi : x; } \
   TORCH_ACT_HD inline T clamp_to(T x, T lo, T hi) {                        \
     const T y = (x < lo || lo != lo) ? lo : x;                             \
     return (y > hi || hi != hi) ? hi : y;                                  \
@@ -81,6 +86,11 @@ inline at::vec::Vectorized<T> clamp_below(
   return at::vec::clamp_min(x, lo);
 }
 template <class T>
+inline at::vec::Vectorized<T> clamp_above(
+    const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& hi) {
+  return at::vec::clamp_max(x, hi);
+}
+template <class T>
 inline at::vec::Vectorized<T> clamp_to(
     const at::vec::Vectorized<T>& x, const at::vec::Vectorized<T>& lo,
     const at::vec::Vectorized<T>& hi) {
@@ -100,28 +110,8 @@ inline at::vec::Vectorized<float> reciprocal_of_at_least_one(const at::vec::Vect
   // r (2 - d r): the Newton step for 1/d.
   return r * at::vec::fnmadd(d, r, V(2.0f));
 }
-
-// exp(x) = 2^n (1 + m) for float vectors, inline (Vectorized<float>::exp is an
-// out-of-line SLEEF call; exp_u20 is off by up to 20 ulps): x = n ln 2 + r
-// with |r| <= ln(2) / 2 (ln 2 split in two so n ln 2 is exact enough), and
-// m = exp(r) - 1 = r + r^2 P(r), P of degree 4 (relative error 1e-8, fitted
-// as tools/fit_normal_cdf.py fits its polynomials). Below -104 exp is 0 in
-// float, so x is clamped there (a NaN comes through).
-struct ReducedExp {
-  at::vec::Vectorized<float> n;  // an integer
-  at::vec::Vectorized<float> m;
-};
-inline ReducedExp reduced_exp(const at::vec::Vectorized<float>& x) {
-  using V = at::vec::Vectorized<float>;
-  const V clamped = at::vec::clamp(x, V(-104.0f), V(89.0f));
-  const V n = (clamped * V(1.44269504f)).round();
-  V r = at::vec::fnmadd(n, V(0.693145752f), clamped);  // ln 2's high bits...
-  r = at::vec::fnmadd(n, V(1.42860677e-06f), r);       // ...and the rest
-  V p = at::vec::fmadd(V(0.00139066996f), r, V(0.00836294424f));
-  p = at::vec::fmadd(p, r, V(0.0416667499f));
-  p = at::vec::fmadd(p, r, V(0.166665792f));
-  p = at::vec::fmadd(p, r, V(0.5f));
-  return {n, at::vec::fmadd(r * r, p, r)};
+inline at::vec::Vectorized<float> round_to_integer(const at::vec::Vectorized<float>& x) {
+  return x.round();
 }
 // v 2^n for an integer n in [-150, 128], underflowing gradually.
 inline at::vec::Vectorized<float> times_power_of_two(
@@ -140,54 +130,317 @@ inline at::vec::Vectorized<float> times_power_of_two(
   return v * two_to_a * two_to_b;
 #endif
 }
-// exp(x) for float vectors, about 1 ulp.
-inline at::vec::Vectorized<float> exp_inline(const at::vec::Vectorized<float>& x) {
-  const ReducedExp e = reduced_exp(x);
-  return times_power_of_two(e.m + at::vec::Vectorized<float>(1.0f), e.n);
+// x >= 0 ? if_not_negative : if_negative (a NaN x takes if_negative).
+inline at::vec::Vectorized<float> where_not_negative(
+    const at::vec::Vectorized<float>& x, const at::vec::Vectorized<float>& if_not_negative,
+    const at::vec::Vectorized<float>& if_negative) {
+#if defined(CPU_CAPABILITY_AVX512)
+  // A mask register: Vectorized's compare and blendv would round-trip the
+  // mask through a vector register.
+  return _mm512_mask_blend_ps(
+      _mm512_cmp_ps_mask(x, at::vec::Vectorized<float>(0.0f), _CMP_GE_OQ), if_negative,
+      if_not_negative);
+#else
+  return at::vec::Vectorized<float>::blendv(
+      if_negative, if_not_negative, x >= at::vec::Vectorized<float>(0.0f));
+#endif
 }
-// exp(x) and 1 - exp(x) for x <= 0, the second without cancellation near 0:
-// 1 - 2^n (1 + m) = (1 - 2^n) - 2^n m, where 1 - 2^n is exact (and 0 for n = 0).
-struct ExpAndComplement {
-  at::vec::Vectorized<float> exp;
-  at::vec::Vectorized<float> one_minus_exp;
+template <class T>
+inline at::vec::Vectorized<T> where(
+    const at::vec::Vectorized<T>& mask, const at::vec::Vectorized<T>& a,
+    const at::vec::Vectorized<T>& b) {
+  return at::vec::Vectorized<T>::blendv(b, a, mask);
+}
+#endif  // TORCH_ACT_SIMD
+
+#if defined(CPU_CAPABILITY_DEFAULT)
+// The float of the DEFAULT build's CPU loops (csrc/cpu/elementwise.h): a float
+// whose exp, expm1, tanh, log1p and Phi are the inline, branch-free ones
+// below, not the C library's. A loop that calls no library function is one
+// the compiler vectorizes for the baseline ISA (SSE2 on x86-64, NEON on
+// aarch64), which is all the DEFAULT build may assume. A type of its own, not
+// float overloads: the scalar float math of every other translation unit
+// (CUDA's host side, the SIMD builds' scalar tails) stays the C library's
+// under the same names. Defined in this one translation unit only.
+struct LaneFloat {
+  float value;
+  LaneFloat() = default;
+  template <class S, class = std::enable_if_t<std::is_convertible_v<S, float>>>
+  explicit constexpr LaneFloat(S s) : value(static_cast<float>(s)) {}
+  explicit constexpr operator float() const { return value; }
 };
-inline ExpAndComplement exp_and_complement(const at::vec::Vectorized<float>& x) {
-  using V = at::vec::Vectorized<float>;
-  const ReducedExp e = reduced_exp(x);
+#define TORCH_ACT_LANE_ARITHMETIC(op) \
+  inline LaneFloat operator op(LaneFloat a, LaneFloat b) { return LaneFloat(a.value op b.value); }
+TORCH_ACT_LANE_ARITHMETIC(+)
+TORCH_ACT_LANE_ARITHMETIC(-)
+TORCH_ACT_LANE_ARITHMETIC(*)
+TORCH_ACT_LANE_ARITHMETIC(/)
+#undef TORCH_ACT_LANE_ARITHMETIC
+#define TORCH_ACT_LANE_COMPARISON(op) \
+  inline bool operator op(LaneFloat a, LaneFloat b) { return a.value op b.value; }
+TORCH_ACT_LANE_COMPARISON(<)
+TORCH_ACT_LANE_COMPARISON(<=)
+TORCH_ACT_LANE_COMPARISON(>)
+TORCH_ACT_LANE_COMPARISON(>=)
+TORCH_ACT_LANE_COMPARISON(==)
+TORCH_ACT_LANE_COMPARISON(!=)
+#undef TORCH_ACT_LANE_COMPARISON
+inline LaneFloat operator-(LaneFloat a) { return LaneFloat(-a.value); }
+
+inline LaneFloat abs(LaneFloat x) { return LaneFloat(__builtin_fabsf(x.value)); }
+inline LaneFloat clamp_below(LaneFloat x, LaneFloat lo) {
+  return LaneFloat(clamp_below(x.value, lo.value));
+}
+inline LaneFloat clamp_above(LaneFloat x, LaneFloat hi) {
+  return LaneFloat(clamp_above(x.value, hi.value));
+}
+inline LaneFloat clamp_to(LaneFloat x, LaneFloat lo, LaneFloat hi) {
+  return LaneFloat(clamp_to(x.value, lo.value, hi.value));
+}
+// a b + c, fused where the baseline ISA has a fused multiply-add (aarch64;
+// not x86-64's SSE2, where std::fma would be a library call).
+inline LaneFloat fmadd(LaneFloat a, LaneFloat b, LaneFloat c) {
+#if defined(__FP_FAST_FMAF)
+  return LaneFloat(__builtin_fmaf(a.value, b.value, c.value));
+#else
+  return a * b + c;
+#endif
+}
+inline LaneFloat fnmadd(LaneFloat a, LaneFloat b, LaneFloat c) { return fmadd(-a, b, c); }
+inline LaneFloat reciprocal_of_at_least_one(LaneFloat d) { return LaneFloat(1.0f) / d; }
+// Round to nearest (even) for |x| < 2^22, without SSE4.1's round: adding
+// 1.5 * 2^23 leaves no fraction bits, and the rounding is the addition's.
+inline LaneFloat round_to_integer(LaneFloat x) {
+  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
+  return (x + LaneFloat(kShift)) - LaneFloat(kShift);
+}
+inline float float_from_bits(int32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+inline int32_t bits_of_float(float f) {
+  int32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+// v 2^n for an integer n in [-150, 128], underflowing gradually: 2^n as
+// 2^a 2^b, a = floor(n / 2), b = n - a, each a normal float.
+inline LaneFloat times_power_of_two(LaneFloat v, LaneFloat n) {
+  const int32_t n_int = static_cast<int32_t>(n.value);
+  const int32_t a = n_int >> 1;
+  const int32_t b = n_int - a;
+  return v * LaneFloat(float_from_bits((a + 127) << 23)) *
+         LaneFloat(float_from_bits((b + 127) << 23));
+}
+// Selects on the floats, not the structs: GCC does not vectorize a select
+// of two struct copies.
+inline LaneFloat where(bool cond, LaneFloat a, LaneFloat b) {
+  return LaneFloat(cond ? a.value : b.value);
+}
+inline LaneFloat where_not_negative(LaneFloat x, LaneFloat if_not_negative, LaneFloat if_negative) {
+  return where(x >= LaneFloat(0.0f), if_not_negative, if_negative);
+}
+#endif  // CPU_CAPABILITY_DEFAULT
+
+#if defined(TORCH_ACT_SIMD) || defined(CPU_CAPABILITY_DEFAULT)
+// Inline float math, written once for a "lane" type V: Vectorized<float> in
+// the AVX2/AVX-512 builds, LaneFloat in the DEFAULT build. V provides V(float),
+// + - * /, comparisons, where, abs, clamp_to, fmadd, fnmadd, round_to_integer,
+// times_power_of_two, reciprocal_of_at_least_one and where_not_negative
+// (above). The polynomials' coefficients come from tools/fit_normal_cdf.py.
+namespace lanes {
+
+// exp(x) = 2^n (1 + m): x = n ln 2 + r with |r| <= ln(2) / 2 (ln 2 split in
+// two so n ln 2 is exact enough), and m = exp(r) - 1 = r + r^2 P(r), P of
+// degree 4 (relative error 1e-8). Below -104 exp is 0 in float, so x is
+// clamped there (a NaN comes through).
+template <class V>
+struct ReducedExp {
+  V n;  // an integer
+  V m;
+};
+template <class V>
+inline ReducedExp<V> reduced_exp(const V& x) {
+  const V clamped = clamp_to(x, V(-104.0f), V(89.0f));
+  const V n = round_to_integer(clamped * V(1.44269504f));
+  V r = fnmadd(n, V(0.693145752f), clamped);  // ln 2's high bits...
+  r = fnmadd(n, V(1.42860677e-06f), r);       // ...and the rest
+  V p = fmadd(V(0.00139066996f), r, V(0.00836294424f));
+  p = fmadd(p, r, V(0.0416667499f));
+  p = fmadd(p, r, V(0.166665792f));
+  p = fmadd(p, r, V(0.5f));
+  return {n, fmadd(r * r, p, r)};
+}
+// exp(x), about 1 ulp.
+template <class V>
+inline V exp(const V& x) {
+  const ReducedExp<V> e = reduced_exp(x);
+  return times_power_of_two(e.m + V(1.0f), e.n);
+}
+// exp(x) and 1 - exp(x), the second without cancellation near 0 (and right
+// for x below 16, where 2^n is finite): 1 - 2^n (1 + m) = (1 - 2^n) - 2^n m,
+// where 1 - 2^n is exact (and 0 for n = 0).
+template <class V>
+struct ExpAndComplement {
+  V exp;
+  V one_minus_exp;
+};
+template <class V>
+inline ExpAndComplement<V> exp_and_complement(const V& x) {
+  const ReducedExp<V> e = reduced_exp(x);
   const V power = times_power_of_two(V(1.0f), e.n);
-  return {times_power_of_two(e.m + V(1.0f), e.n), at::vec::fnmadd(power, e.m, V(1.0f) - power)};
+  return {times_power_of_two(e.m + V(1.0f), e.n), fnmadd(power, e.m, V(1.0f) - power)};
+}
+// exp(x) - 1: near 0 from the complement, past 16 (where exp(x) - 1 loses
+// nothing) from exp.
+template <class V>
+inline V expm1(const V& x) {
+  const ExpAndComplement<V> e = exp_and_complement(x);
+  return where(x < V(16.0f), V(0.0f) - e.one_minus_exp, e.exp - V(1.0f));
+}
+// S(z) of tanh x = x + x^3 S(x^2), |x| < 1: degree 7, relative error of
+// tanh 9e-9 (and of S 3e-8).
+template <class V>
+inline V tanh_cubic_part(const V& z) {
+  V s = fmadd(V(0.000208268233f), z, V(-0.00115822465f));
+  s = fmadd(s, z, V(0.0035389706f));
+  s = fmadd(s, z, V(-0.00893244427f));
+  s = fmadd(s, z, V(0.0219153687f));
+  s = fmadd(s, z, V(-0.0539785624f));
+  s = fmadd(s, z, V(0.13333413f));
+  return fmadd(s, z, V(-0.333333343f));
+}
+// tanh x: below |x| = 1, x + x^3 S(x^2) (its x^3 term underflows harmlessly,
+// and a zero keeps its sign); above, (1 - e) / (1 + e) with e = exp(-2 |x|)
+// and the sign of x, 1 - e from the complement (1.5 ulps there, 2 nearer 0,
+// hence the polynomial).
+template <class V>
+inline V tanh(const V& x) {
+  const V magnitude = abs(x);
+  const V z = x * x;
+  const V small = where(x == V(0.0f), x, fmadd(x * z, tanh_cubic_part(z), x));
+  const ExpAndComplement<V> e = exp_and_complement(V(-2.0f) * magnitude);
+  const V t = e.one_minus_exp / (V(1.0f) + e.exp);
+  return where(magnitude < V(1.0f), small, where(x < V(0.0f), V(0.0f) - t, t));
+}
+// x - tanh x without its cancellation: -x^3 S(x^2) below |x| = 1, and above,
+// (|x| - 1) + 2e / (1 + e), a sum of two positive terms (x - tanh x would
+// magnify tanh's rounding up to 4 times there), with the sign of x.
+template <class V>
+inline V x_minus_tanh(const V& x) {
+  const V magnitude = abs(x);
+  const V z = x * x;
+  const V small = V(0.0f) - x * z * tanh_cubic_part(z);
+  const V e = exp(V(-2.0f) * magnitude);
+  const V tail = (magnitude - V(1.0f)) + V(2.0f) * e / (V(1.0f) + e);
+  return where(magnitude < V(1.0f), small, where(x < V(0.0f), V(0.0f) - tail, tail));
 }
 
-// Every functor's exp(x) on float vectors (sigmoid, SiLU, ELU, Softplus,
-// GELU, ...): preferred over the Vectorized template above, which calls SLEEF.
-inline at::vec::Vectorized<float> exp(const at::vec::Vectorized<float>& x) { return exp_inline(x); }
-
-// Phi(-|x|) exp(x^2 / 2) for float vectors, every |x|, is T(q) = 1/2 - q U(q):
-// q = w / (1 + w), w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py prints
-// T; U's coefficients are T's after the first, negated: relative error 7e-9
-// up to |x| = 4, 6e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is
-// all cancellation). One piece for every x, so no second polynomial to blend
-// with near 0, where q = w / (1 + w) keeps w's relative precision (1 - t,
+// Phi(-|x|) exp(x^2 / 2), every |x|, is T(q) = 1/2 - q U(q): q = w / (1 + w),
+// w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py prints T; U's
+// coefficients are T's after the first, negated: relative error 7e-9 up to
+// |x| = 4, 6e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is all
+// cancellation). One piece for every x, so no second polynomial to blend with
+// near 0, where q = w / (1 + w) keeps w's relative precision (1 - t,
 // t = 1 / (1 + w), would lose it to t's rounding). This returns q U(q), so
 // that the caller's 1/2 enters in its last rounding. |x| past 20 changes
 // nothing (exp(-x^2 / 2) is 0 in float) and keeps the reciprocal's argument
-// finite; a NaN comes through clamp_max.
-inline at::vec::Vectorized<float> normal_tail_drop(const at::vec::Vectorized<float>& abs_x) {
-  using V = at::vec::Vectorized<float>;
-  const V w = V(0.6f) * at::vec::clamp_max(abs_x, V(20.0f));
+// finite; a NaN comes through the clamp.
+template <class V>
+inline V normal_tail_drop(const V& abs_x) {
+  const V w = V(0.6f) * clamp_above(abs_x, V(20.0f));
   const V q = w * reciprocal_of_at_least_one(w + V(1.0f));
-  V u = at::vec::fmadd(V(-0.0562241822f), q, V(0.132767975f));
-  u = at::vec::fmadd(u, q, V(-0.10541226f));
-  u = at::vec::fmadd(u, q, V(0.079330802f));
-  u = at::vec::fmadd(u, q, V(-0.0276850834f));
-  u = at::vec::fmadd(u, q, V(-0.0494201146f));
-  u = at::vec::fmadd(u, q, V(-0.108816884f));
-  u = at::vec::fmadd(u, q, V(-0.0295138527f));
-  u = at::vec::fmadd(u, q, V(0.664903283f));
+  V u = fmadd(V(-0.0562241822f), q, V(0.132767975f));
+  u = fmadd(u, q, V(-0.10541226f));
+  u = fmadd(u, q, V(0.079330802f));
+  u = fmadd(u, q, V(-0.0276850834f));
+  u = fmadd(u, q, V(-0.0494201146f));
+  u = fmadd(u, q, V(-0.108816884f));
+  u = fmadd(u, q, V(-0.0295138527f));
+  u = fmadd(u, q, V(0.664903283f));
   return q * u;
 }
+// Phi(x), GELU within 1.9 ulps from -0.5 up and 8 down to -3
+// (tests/test_accuracy.py, which also holds it against torch's), from
+// g = exp(-x^2 / 2) and h = 1 - g: Phi(-|x|) = (1/2 - q U) g, one fnmadd; for
+// x >= 0, Phi = 1/2 + (h / 2 + q U g), where the 1/2 enters in the last
+// rounding (near 0, where GELU is nearly x / 2, 1 - Phi(-|x|) would round
+// twice and lose an ulp).
+template <class V>
+inline V normal_cdf_from(const V& x, const V& gaussian, const V& one_minus_gaussian) {
+  const V drop = normal_tail_drop(abs(x));
+  const V lower = fnmadd(drop, gaussian, V(0.5f) * gaussian);
+  const V upper = V(0.5f) + fmadd(drop, gaussian, V(0.5f) * one_minus_gaussian);
+  return where_not_negative(x, upper, lower);
+}
+template <class V>
+inline V normal_cdf(const V& x) {
+  const ExpAndComplement<V> gaussian = exp_and_complement(V(-0.5f) * x * x);
+  return normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp);
+}
 
+}  // namespace lanes
 #endif
+
+#if defined(TORCH_ACT_SIMD)
+// Every functor's exp(x) on float vectors (sigmoid, SiLU, ELU, Softplus,
+// GELU, ...): inline, preferred over the Vectorized template above, which
+// calls SLEEF (exp_u20 would be off by up to 20 ulps).
+inline at::vec::Vectorized<float> exp(const at::vec::Vectorized<float>& x) { return lanes::exp(x); }
+inline at::vec::Vectorized<float> x_minus_tanh(const at::vec::Vectorized<float>& x) {
+  return lanes::x_minus_tanh(x);
+}
+#endif
+
+#if defined(CPU_CAPABILITY_DEFAULT)
+inline LaneFloat exp(LaneFloat x) { return lanes::exp(x); }
+inline LaneFloat expm1(LaneFloat x) { return lanes::expm1(x); }
+inline LaneFloat tanh(LaneFloat x) { return lanes::tanh(x); }
+inline LaneFloat x_minus_tanh(LaneFloat x) { return lanes::x_minus_tanh(x); }
+// log(1 + y) as fdlibm's log1p computes it: u = 1 + y = 2^k f with f in
+// [sqrt(1/2), sqrt(2)), log f = 2 atanh(s), s = (f - 1) / (f + 1), whose
+// series in s^2 <= 0.03 ends after five terms, and c = (y - (u - 1)) / u,
+// what u's rounding lost, added back. u = inf or NaN is its own answer; u = 0
+// gives -inf and u < 0 NaN.
+inline LaneFloat log1p(LaneFloat y) {
+  using V = LaneFloat;
+  const V u = V(1.0f) + y;
+  const V lost = (y - (u - V(1.0f))) / u;
+  const int32_t k = (bits_of_float(u.value) - 0x3f3504f3) >> 23;  // floor: u >= 2^-24
+  const V f = V(float_from_bits(bits_of_float(u.value) - (k << 23))) - V(1.0f);
+  const V s = f / (V(2.0f) + f);
+  const V z = s * s;
+  V r = fmadd(z, V(2.0f / 11), V(2.0f / 9));
+  r = fmadd(r, z, V(2.0f / 7));
+  r = fmadd(r, z, V(2.0f / 5));
+  r = fmadd(r, z, V(2.0f / 3));
+  r = r * z;
+  const V half_f_squared = V(0.5f) * f * f;
+  const V kf = V(k);
+  const V log_u = fmadd(
+      kf, V(0.693145752f),
+      f - (half_f_squared - (s * (half_f_squared + r) + fmadd(kf, V(1.42860677e-06f), lost))));
+  // (Nested selects, not &&: its branch would stop the vectorizer.)
+  const V infinity(__builtin_inff());
+  const V special =
+      where(u == V(0.0f), V(0.0f) - infinity, where(u > V(0.0f), u, V(__builtin_nanf(""))));
+  return where(u > V(0.0f), where(u < infinity, log_u, special), special);
+}
+inline LaneFloat normal_cdf(LaneFloat x) { return lanes::normal_cdf(x); }
+#endif
+
+// x - tanh x (Tanhshrink). Near 0 it cancels to nothing but tanh's rounding:
+// its series x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835 there instead (the next
+// term is 1e-16 of the sum at |x| = 1/128, so double keeps its precision too).
+// Float lanes (SIMD and DEFAULT builds) have their own, above.
+template <class T>
+TORCH_ACT_HD inline T x_minus_tanh(T x) {
+  const T x2 = x * x;
+  const T series =
+      x * x2 * (T(1.0 / 3) + x2 * (T(-2.0 / 15) + x2 * (T(17.0 / 315) + x2 * T(-62.0 / 2835))));
+  return where(abs(x) < T(1.0 / 128), series, x - tanh(x));
+}
 
 // Phi(x) and phi(x), the standard normal's cdf and density (GELU's
 // derivative is Phi(x) + x phi(x)).
@@ -213,48 +466,31 @@ TORCH_ACT_HD inline NormalCdfAndDensity<T> normal_cdf_and_density(T x) {
   return {normal_cdf(x), normal_density(x)};
 }
 
-#if defined(TORCH_ACT_SIMD)
-// Phi(x) for float vectors, GELU within 1.9 ulps from -0.5 up and 8 down to
-// -3 (tests/test_accuracy.py, which also holds it against torch's), from
-// g = exp(-x^2 / 2) and h = 1 - g (which the callers compute as fits them):
-// Phi(-|x|) = (1/2 - q U) g, one fnmadd; for x >= 0, Phi = 1/2 + (h / 2 +
-// q U g), where the 1/2 enters in the last rounding (near 0, where GELU is
-// nearly x / 2, 1 - Phi(-|x|) would round twice and lose an ulp).
-inline at::vec::Vectorized<float> normal_cdf_from(
-    const at::vec::Vectorized<float>& x, const at::vec::Vectorized<float>& gaussian,
-    const at::vec::Vectorized<float>& one_minus_gaussian) {
-  using V = at::vec::Vectorized<float>;
-  const V drop = normal_tail_drop(x.abs());
-  const V lower = at::vec::fnmadd(drop, gaussian, V(0.5f) * gaussian);
-  const V upper = V(0.5f) + at::vec::fmadd(drop, gaussian, V(0.5f) * one_minus_gaussian);
-#if defined(CPU_CAPABILITY_AVX512)
-  // A mask register: Vectorized's compare and blendv would round-trip the
-  // mask through a vector register.
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, V(0.0f), _CMP_GE_OQ), lower, upper);
-#else
-  return V::blendv(upper, lower, x < V(0.0f));
-#endif
-}
-inline at::vec::Vectorized<float> normal_cdf(const at::vec::Vectorized<float>& x) {
-  using V = at::vec::Vectorized<float>;
-  const ExpAndComplement gaussian = exp_and_complement(V(-0.5f) * x * x);
-  return normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp);
-}
-// For float vectors both come from one exp: the cdf's tails are built on
+#if defined(TORCH_ACT_SIMD) || defined(CPU_CAPABILITY_DEFAULT)
+// For float lanes both come from one exp: the cdf's tails are built on
 // exp(-x^2 / 2), the density's.
-inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
-    const at::vec::Vectorized<float>& x) {
-  using V = at::vec::Vectorized<float>;
-  const ExpAndComplement gaussian = exp_and_complement(V(-0.5f) * x * x);
+namespace lanes {
+template <class V>
+inline NormalCdfAndDensity<V> normal_cdf_and_density(const V& x) {
+  const ExpAndComplement<V> gaussian = exp_and_complement(V(-0.5f) * x * x);
   return {
       normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp),
       V(float(kInvSqrt2Pi)) * gaussian.exp};
 }
-template <class T>
-inline at::vec::Vectorized<T> where(
-    const at::vec::Vectorized<T>& mask, const at::vec::Vectorized<T>& a,
-    const at::vec::Vectorized<T>& b) {
-  return at::vec::Vectorized<T>::blendv(b, a, mask);
+}  // namespace lanes
+#endif
+#if defined(TORCH_ACT_SIMD)
+inline at::vec::Vectorized<float> normal_cdf(const at::vec::Vectorized<float>& x) {
+  return lanes::normal_cdf(x);
+}
+inline NormalCdfAndDensity<at::vec::Vectorized<float>> normal_cdf_and_density(
+    const at::vec::Vectorized<float>& x) {
+  return lanes::normal_cdf_and_density(x);
+}
+#endif
+#if defined(CPU_CAPABILITY_DEFAULT)
+inline NormalCdfAndDensity<LaneFloat> normal_cdf_and_density(LaneFloat x) {
+  return lanes::normal_cdf_and_density(x);
 }
 #endif
 

@@ -648,15 +648,8 @@ struct Tanhshrink {
   static constexpr Saved saved = Saved::Input;
   static constexpr bool has_inplace = false;
 
-  // Near 0, x - tanh x cancels to nothing but tanh's rounding: its series
-  // x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835 there instead (the next term is
-  // 1e-16 of the sum at |x| = 1/128, so double keeps its precision too).
-  template <class T> TORCH_ACT_HD T forward(T x) const {
-    const T x2 = x * x;
-    const T series =
-        x * x2 * (T(1.0 / 3) + x2 * (T(-2.0 / 15) + x2 * (T(17.0 / 315) + x2 * T(-62.0 / 2835))));
-    return where(abs(x) < T(1.0 / 128), series, x - tanh(x));
-  }
+  // (x - tanh x cancels near 0: act_math.h computes it without.)
+  template <class T> TORCH_ACT_HD T forward(T x) const { return math::x_minus_tanh(x); }
   template <class T> TORCH_ACT_HD T backward(T g, T x) const {
     T t = tanh(x);
     return g * t * t;

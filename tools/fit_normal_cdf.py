@@ -1,5 +1,5 @@
-"""Fit the polynomials of the float-vector normal cdf in csrc/act_math.h
-(GELU's Phi) and of its inline exp, and print them as C++ constants.
+"""Fit the polynomials of the inline float math in csrc/act_math.h (GELU's
+Phi, exp, and the DEFAULT build's tanh), and print them as C++ constants.
 
 Each is a relative minimax fit (Lawson's iteratively reweighted least
 squares) in float64, its coefficients rounded to float one at a time, the
@@ -10,7 +10,9 @@ up to 4x in accuracy at these degrees):
   there stays near 1e-4, where torch's 1 + erf is all cancellation). A
   polynomial in q, not in t = 1 - q: the kernel computes q as w t, exact to
   an ulp of q, while near x = 0 t's rounding alone would cost GELU 2 ulps;
-- exp(r) = 1 + r + r^2 P(r) for |r| <= ln(2) / 2, P of degree 4.
+- exp(r) = 1 + r + r^2 P(r) for |r| <= ln(2) / 2, P of degree 4;
+- tanh(x) = x + x^3 S(x^2) for |x| < TANH_SMALL, S of degree 7 (beyond it
+  the kernel's (1 - e) / (1 + e), e = exp(-2|x|), is within 1.5 ulps).
 
     python tools/fit_normal_cdf.py     # needs numpy and scipy
 
@@ -24,6 +26,8 @@ from scipy import special
 TAIL_SCALE = 0.6  # q = w / (1 + w), w = TAIL_SCALE |x|
 TAIL_DEGREE = 9
 EXP_DEGREE = 4
+TANH_SMALL = 1.0
+TANH_DEGREE = 7
 
 
 def relative_minimax(basis: np.ndarray, target: np.ndarray, rest=None, iterations: int = 600):
@@ -78,6 +82,15 @@ def exp_polynomial():
     return coefficients, np.abs(approximation / np.exp(r) - 1).max()
 
 
+def tanh_polynomial():
+    x = np.linspace(1e-3, TANH_SMALL, 20001)
+    target = (np.tanh(x) - x) / x**3
+    basis = np.vander(x * x, TANH_DEGREE + 1, increasing=True)
+    coefficients = float_coefficients(basis, target)
+    approximation = x + x**3 * (basis @ coefficients)
+    return coefficients, np.abs(approximation / np.tanh(x) - 1).max()
+
+
 def main() -> None:
     s, s_error, far_error = tail()
     p, p_error = exp_polynomial()
@@ -87,6 +100,9 @@ def main() -> None:
     print("// T, q^0 first:", ", ".join(f"{c:.9g}f" for c in s))
     print(f"// exp(r) = 1 + r + r^2 P(r): relative error {p_error:.2e}")
     print("// P, r^0 first:", ", ".join(f"{c:.9g}f" for c in p))
+    t, t_error = tanh_polynomial()
+    print(f"// tanh(x) = x + x^3 S(x^2), |x| < {TANH_SMALL}: relative error {t_error:.2e}")
+    print("// S, x^0 first:", ", ".join(f"{c:.9g}f" for c in t))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,33 @@ namespace cpu {
 // rule), as ATen's own per-capability kernels do.
 namespace CPU_CAPABILITY {
 
+// The type the scalar loops hand the functors: opmath_t itself, except that
+// the DEFAULT build computes float as math::LaneFloat, whose inline math lets
+// the compiler vectorize its loops (act_math.h).
+template <class opmath_t>
+struct ScalarCompute {
+  using type = opmath_t;
+};
+#if defined(CPU_CAPABILITY_DEFAULT)
+template <>
+struct ScalarCompute<float> {
+  using type = math::LaneFloat;
+};
+#endif
+template <class opmath_t>
+using scalar_compute_t = typename ScalarCompute<opmath_t>::type;
+
+// Act's forward on the scalar loops' compute type, for loops (the packed
+// ops') that call act.forward on opmath_t and must match elementwise's bits.
+template <class Act>
+struct ForwardInScalarCompute {
+  const Act& act;
+  template <class T>
+  T forward(T x) const {
+    return static_cast<T>(act.forward(scalar_compute_t<T>(x)));
+  }
+};
+
 template <int kOut, class R>
 inline const auto& output_of(const R& result, int o) {
   if constexpr (kOut == 1) {
@@ -203,11 +230,12 @@ C10_ALWAYS_INLINE void contiguous_run(
     const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& op,
     std::index_sequence<I...>) {
   using opmath_t = at::opmath_type<scalar_t>;
+  using compute_t = scalar_compute_t<opmath_t>;
   const int64_t step[kIn > 0 ? kIn : 1] = {(row.broadcast[I] ? 0 : 1)...};
   for (int64_t i = 0; i < n; ++i) {
-    auto result = op(static_cast<opmath_t>(row.in[I][i * step[I]])...);
+    auto result = op(compute_t(static_cast<opmath_t>(row.in[I][i * step[I]]))...);
     for (int o = 0; o < kOut; ++o) {
-      row.out[o][i] = static_cast<scalar_t>(output_of<kOut>(result, o));
+      row.out[o][i] = static_cast<scalar_t>(static_cast<opmath_t>(output_of<kOut>(result, o)));
     }
   }
 }
@@ -218,13 +246,14 @@ template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
 inline void strided_run(
     char* const* ptrs, const int64_t* strides, int64_t n, const Op& op, std::index_sequence<I...>) {
   using opmath_t = at::opmath_type<scalar_t>;
+  using compute_t = scalar_compute_t<opmath_t>;
   for (int64_t i = 0; i < n; ++i) {
-    auto result =
-        op(static_cast<opmath_t>(
-            *reinterpret_cast<const scalar_t*>(ptrs[kOut + I] + i * strides[kOut + I]))...);
+    auto result = op(compute_t(
+        static_cast<opmath_t>(
+            *reinterpret_cast<const scalar_t*>(ptrs[kOut + I] + i * strides[kOut + I])))...);
     for (int o = 0; o < kOut; ++o) {
       *reinterpret_cast<scalar_t*>(ptrs[o] + i * strides[o]) =
-          static_cast<scalar_t>(output_of<kOut>(result, o));
+          static_cast<scalar_t>(static_cast<opmath_t>(output_of<kOut>(result, o)));
     }
   }
 }
@@ -330,14 +359,16 @@ void backward_summing_columns(
     }
   }
 #else
+  using compute_t = scalar_compute_t<opmath_t>;
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t row_offset = row * columns;
     for (int64_t j = 0; j < columns; ++j) {
       const auto grads =
-          op(static_cast<opmath_t>(grad_output[row_offset + j]),
-             static_cast<opmath_t>(self[row_offset + j]), static_cast<opmath_t>(param[j]));
-      grad_input[row_offset + j] = static_cast<scalar_t>(grads[0]);
-      column_sums[j] += grads[1];
+          op(compute_t(static_cast<opmath_t>(grad_output[row_offset + j])),
+             compute_t(static_cast<opmath_t>(self[row_offset + j])),
+             compute_t(static_cast<opmath_t>(param[j])));
+      grad_input[row_offset + j] = static_cast<scalar_t>(static_cast<opmath_t>(grads[0]));
+      column_sums[j] += static_cast<opmath_t>(grads[1]);
     }
   }
 #endif

@@ -243,8 +243,9 @@ void pack_groups(
     return;
   }
 #endif
+  const ForwardInScalarCompute<Act> forward{act};
   for (; group < end; ++group) {
-    pack_group<opmath_t>(act, coder, x, out, n, group, codes);
+    pack_group<opmath_t>(forward, coder, x, out, n, group, codes);
   }
 }
 
