@@ -245,6 +245,9 @@ def _cpu_name() -> str:
     return cpu
 
 
+NATIVE_LIBRARY_ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
 def environment(device: str = "cpu", channels: int = CHANNELS) -> dict:
     env = {"torch": torch.__version__, "torch_act": torch_act.__version__}
     if device == "cuda":
@@ -264,6 +267,11 @@ def environment(device: str = "cpu", channels: int = CHANNELS) -> dict:
             torch_act_isa=torch_act.cpu_capability(),
             torch_isa=torch.backends.cpu.get_cpu_capability(),
         )
+        # oneDNN and MKL (native GELU, tanh, ...) choose their code from the
+        # CPU, not from ATEN_CPU_CAPABILITY; these cap them (benchmarks/report.py).
+        caps = {k: os.environ[k] for k in NATIVE_LIBRARY_ISA_VARIABLES if k in os.environ}
+        if caps:
+            env.update(native_library_caps=caps)
     env.update(python=platform.python_version(), device=device)
     if channels != CHANNELS:
         env.update(input_shape=f"(numel / {channels}, {channels})")
@@ -293,6 +301,10 @@ def _environment_line(env: dict) -> str:
         line = (
             f"{versions}, {env['cpu']} ({env['cores']} cores), "
             f"kernel variant {env['torch_act_isa']} (torch: {env['torch_isa']})"
+        )
+    if "native_library_caps" in env:
+        line += "; native's libraries capped: " + ", ".join(
+            f"{k}={v}" for k, v in env["native_library_caps"].items()
         )
     if "input_shape" in env:
         line += f"; inputs {env['input_shape']}"
