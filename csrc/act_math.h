@@ -225,7 +225,8 @@ inline int32_t bits_of_float(float f) {
   return bits;
 }
 // v 2^n for an integer n in [-150, 128], underflowing gradually: 2^n as
-// 2^a 2^b, a = floor(n / 2), b = n - a, each a normal float.
+// 2^a 2^b, a = floor(n / 2), b = n - a, each a normal float. (n is NaN only
+// where v is: whatever the conversion makes of it multiplies a NaN.)
 inline LaneFloat times_power_of_two(LaneFloat v, LaneFloat n) {
   const int32_t n_int = static_cast<int32_t>(n.value);
   const int32_t a = n_int >> 1;

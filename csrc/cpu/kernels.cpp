@@ -149,6 +149,44 @@ inline FloatVec backward_from_planes(
 }
 #endif  // TORCH_ACT_SIMD
 
+#if !defined(TORCH_ACT_SIMD)
+// The DEFAULT build's 1-bit loops go through one byte (0 or 1) per element,
+// kBitBlock at a time: the per-element loops then vectorize, and eight bytes
+// pack into (or unpack from) a code byte with a multiply and a mask.
+// (Little-endian CPUs only: the words below are read and written bytewise.)
+constexpr int64_t kBitBlock = 256;
+constexpr bool kBytewiseBits = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
+// bits[j] = the gradient bit of x[j], and out[j] = f(x[j]) unless out is null.
+template <class Act, class scalar_t>
+void exact_bits(const Act& act, const scalar_t* x, scalar_t* out, uint8_t* bits, int64_t count) {
+  using opmath_t = at::opmath_type<scalar_t>;
+  using compute_t = scalar_compute_t<opmath_t>;
+  for (int64_t j = 0; j < count; ++j) {
+    bits[j] = act.gradient_bit(compute_t(static_cast<opmath_t>(x[j]))) != compute_t(0);
+  }
+  if (out != nullptr) {
+    for (int64_t j = 0; j < count; ++j) {
+      out[j] = static_cast<scalar_t>(
+          static_cast<opmath_t>(act.forward(compute_t(static_cast<opmath_t>(x[j])))));
+    }
+  }
+}
+// Eight bytes of 0 or 1 -> one byte, bit j from byte j: the multiply moves
+// byte j's bit to bit 56 + j, and nothing below carries that far.
+inline uint8_t byte_of_bits(const uint8_t* bits) {
+  uint64_t word;
+  std::memcpy(&word, bits, sizeof word);  // byte j at bits 8j (little-endian)
+  return static_cast<uint8_t>((word * 0x0102040810204080ull) >> 56);
+}
+// The inverse: byte j of the result is bit j of `code` (0 or 1).
+inline void bits_of_byte(uint8_t code, uint8_t* bits) {
+  const uint64_t spread = (code * 0x0101010101010101ull) & 0x8040201008040201ull;
+  const uint64_t word = ((spread + 0x7f7f7f7f7f7f7f7full) >> 7) & 0x0101010101010101ull;
+  std::memcpy(bits, &word, sizeof word);
+}
+#endif
+
 // Groups [begin, end) of n elements: codes, and out = f(x) unless out is null,
 // in one pass over x.
 template <class Act, class Coder, class scalar_t>
@@ -242,6 +280,19 @@ void pack_groups(
     }
     return;
   }
+#else
+  if constexpr (Coder::kExact && kBytewiseBits) {
+    for (; group < end; group += kBitBlock / kGroupSize) {
+      const int64_t first = group * kGroupSize;
+      const int64_t count = std::min(kBitBlock, std::min(n, end * kGroupSize) - first);
+      uint8_t bits[kBitBlock] = {};  // the padding past count codes 0
+      exact_bits(coder.act, x + first, out == nullptr ? nullptr : out + first, bits, count);
+      for (int64_t i = 0; i * kGroupSize < count; ++i) {
+        codes[group + i] = byte_of_bits(bits + i * kGroupSize);
+      }
+    }
+    return;
+  }
 #endif
   const ForwardInScalarCompute<Act> forward{act};
   for (; group < end; ++group) {
@@ -288,6 +339,24 @@ void backward_groups(
       }
       V::store(grad_input + i, results);
     }
+  }
+#else
+  if constexpr (Coder::kExact && kBytewiseBits) {
+    using compute_t = scalar_compute_t<opmath_t>;
+    for (; group < end; group += kBitBlock / kGroupSize) {
+      const int64_t first = group * kGroupSize;
+      const int64_t count = std::min(kBitBlock, std::min(n, end * kGroupSize) - first);
+      uint8_t bits[kBitBlock];
+      for (int64_t i = 0; i * kGroupSize < count; ++i) {
+        bits_of_byte(codes[group + i], bits + i * kGroupSize);
+      }
+      for (int64_t j = 0; j < count; ++j) {
+        grad_input[first + j] =
+            static_cast<scalar_t>(static_cast<opmath_t>(coder.act.backward_from_bit(
+                compute_t(static_cast<opmath_t>(grad_output[first + j])), compute_t(bits[j]))));
+      }
+    }
+    return;
   }
 #endif
   for (; group < end; ++group) {
