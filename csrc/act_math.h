@@ -151,6 +151,17 @@ inline at::vec::Vectorized<T> where(
     const at::vec::Vectorized<T>& b) {
   return at::vec::Vectorized<T>::blendv(b, a, mask);
 }
+#if defined(CPU_CAPABILITY_AVX512)
+// A comparison's lanes are all ones or all zeros, so they select bitwise: one
+// vpternlogd (0xCA: mask ? a : b), where blendv first compares the mask with
+// all ones into a mask register.
+inline at::vec::Vectorized<float> where(
+    const at::vec::Vectorized<float>& mask, const at::vec::Vectorized<float>& a,
+    const at::vec::Vectorized<float>& b) {
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+      _mm512_castps_si512(mask), _mm512_castps_si512(a), _mm512_castps_si512(b), 0xCA));
+}
+#endif
 #endif  // TORCH_ACT_SIMD
 
 #if defined(CPU_CAPABILITY_DEFAULT)
