@@ -153,7 +153,8 @@ ACTIVATIONS: tuple[Activation, ...] = (
         reference=F.elu,
         kinks=(0.0,),
         test_configs=({}, {"alpha": 0.5}, {"alpha": 2.0}),
-        native_backward=lambda g, x, y, alpha=1.0: _aten.elu_backward(g, alpha, 1, 1, True, y),
+        # What torch's autograd runs for out-of-place elu: from the input (self).
+        native_backward=lambda g, x, y, alpha=1.0: _aten.elu_backward(g, alpha, 1, 1, False, x),
         packed="fitted",
     ),
     Activation(
@@ -162,7 +163,7 @@ ACTIVATIONS: tuple[Activation, ...] = (
         inplace=True,
         reference=F.selu,
         kinks=(0.0,),
-        native_backward=lambda g, x, y: _aten.elu_backward(g, SELU_ALPHA, SELU_SCALE, 1, True, y),
+        native_backward=lambda g, x, y: _aten.elu_backward(g, SELU_ALPHA, SELU_SCALE, 1, False, x),
         packed="fitted",
     ),
     Activation(
