@@ -405,7 +405,9 @@ inline at::vec::Vectorized<float> x_minus_tanh(const at::vec::Vectorized<float>&
 }
 // Inline too: Vectorized<float>::tanh is an out-of-line SLEEF call, and was
 // 4x slower than the MKL tanh that native torch runs on Intel CPUs.
-inline at::vec::Vectorized<float> tanh(const at::vec::Vectorized<float>& x) { return lanes::tanh(x); }
+inline at::vec::Vectorized<float> tanh(const at::vec::Vectorized<float>& x) {
+  return lanes::tanh(x);
+}
 #endif
 
 #if defined(CPU_CAPABILITY_DEFAULT)
