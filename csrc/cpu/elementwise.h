@@ -170,9 +170,13 @@ struct OpmathVec {
 
 template <class scalar_t, int kOut, int kIn, class Op, size_t... I>
 C10_ALWAYS_INLINE void contiguous_run(
-    const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& op,
+    const ContiguousRow<scalar_t, kOut, kIn>& row, int64_t n, const Op& shared_op,
     std::index_sequence<I...>) {
   using V = OpmathVec<scalar_t>;
+  // A copy the output stores cannot alias: its parameters (GELU's
+  // approximate flag, a slope) stay in registers instead of being reloaded
+  // for every vector.
+  const Op op = shared_op;
   constexpr int kParts = V::kParts;
   const auto& out = row.out;
   const auto& in = row.in;
@@ -182,7 +186,10 @@ C10_ALWAYS_INLINE void contiguous_run(
   auto load_inputs = [&](int64_t i) {
     return std::array<typename V::Pack, kIn>{(broadcast[I] ? invariant[I] : V::load(in[I] + i))...};
   };
-  auto compute = [&](const std::array<typename V::Pack, kIn>& values) {
+  // flatten: the functor and its math inline into the loop (GCC otherwise
+  // calls a long functor like GELU's out of line, once per vector, and the
+  // two vectors of an iteration no longer overlap).
+  auto compute = [&](const std::array<typename V::Pack, kIn>& values) __attribute__((flatten)) {
     std::array<typename V::Pack, kOut> results;
     for (int part = 0; part < kParts; ++part) {
       auto result = op(values[I][part]...);
