@@ -97,18 +97,20 @@ inline at::vec::Vectorized<T> clamp_to(
   return at::vec::clamp(x, lo, hi);
 }
 
-// 1 / d for finite d >= 1 (or NaN): the hardware's reciprocal estimate
-// refined by one Newton step (relative error below 2^-22 from the 14- or
-// 12-bit estimate), a few cycles in the pipeline instead of a division.
-inline at::vec::Vectorized<float> reciprocal_of_at_least_one(const at::vec::Vectorized<float>& d) {
+// n / d for finite d >= 1 (or NaN): the hardware's reciprocal estimate r
+// (14 or 12 bits), q = n r, and one correction q + r (n - d q), whose
+// residual the fma computes exactly: within about an ulp, a few cycles in
+// the pipeline instead of a division.
+inline at::vec::Vectorized<float> divide_by_at_least_one(
+    const at::vec::Vectorized<float>& n, const at::vec::Vectorized<float>& d) {
   using V = at::vec::Vectorized<float>;
 #if defined(CPU_CAPABILITY_AVX512)
   const V r = _mm512_rcp14_ps(d);
 #else
   const V r = _mm256_rcp_ps(d);
 #endif
-  // r (2 - d r): the Newton step for 1/d.
-  return r * at::vec::fnmadd(d, r, V(2.0f));
+  const V q = n * r;
+  return at::vec::fmadd(r, at::vec::fnmadd(d, q, n), q);
 }
 inline at::vec::Vectorized<float> round_to_integer(const at::vec::Vectorized<float>& x) {
   return x.round();
@@ -128,6 +130,18 @@ inline at::vec::Vectorized<float> times_power_of_two(
   const V two_to_a = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(a, bias), 23));
   const V two_to_b = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(b, bias), 23));
   return v * two_to_a * two_to_b;
+#endif
+}
+// |magnitude| with the sign of x, for a magnitude whose sign bit is clear.
+inline at::vec::Vectorized<float> with_sign_of(
+    const at::vec::Vectorized<float>& magnitude, const at::vec::Vectorized<float>& x) {
+#if defined(CPU_CAPABILITY_AVX512)
+  // One vpternlogd (0xCA: sign bit ? x : magnitude).
+  const __m512i sign = _mm512_set1_epi32(INT32_MIN);
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+      sign, _mm512_castps_si512(x), _mm512_castps_si512(magnitude), 0xCA));
+#else
+  return _mm256_or_ps(magnitude, _mm256_and_ps(x, _mm256_set1_ps(-0.0f)));
 #endif
 }
 // x >= 0 ? if_not_negative : if_negative (a NaN x takes if_negative).
@@ -218,7 +232,7 @@ inline LaneFloat fmadd(LaneFloat a, LaneFloat b, LaneFloat c) {
 #endif
 }
 inline LaneFloat fnmadd(LaneFloat a, LaneFloat b, LaneFloat c) { return fmadd(-a, b, c); }
-inline LaneFloat reciprocal_of_at_least_one(LaneFloat d) { return LaneFloat(1.0f) / d; }
+inline LaneFloat divide_by_at_least_one(LaneFloat n, LaneFloat d) { return n / d; }
 // Round to nearest (even) for |x| < 2^22, without SSE4.1's round: adding
 // 1.5 * 2^23 leaves no fraction bits, and the rounding is the addition's.
 inline LaneFloat round_to_integer(LaneFloat x) {
@@ -250,6 +264,9 @@ inline LaneFloat times_power_of_two(LaneFloat v, LaneFloat n) {
 inline LaneFloat where(bool cond, LaneFloat a, LaneFloat b) {
   return LaneFloat(cond ? a.value : b.value);
 }
+inline LaneFloat with_sign_of(LaneFloat magnitude, LaneFloat x) {
+  return LaneFloat(__builtin_copysignf(magnitude.value, x.value));
+}
 inline LaneFloat where_not_negative(LaneFloat x, LaneFloat if_not_negative, LaneFloat if_negative) {
   return where(x >= LaneFloat(0.0f), if_not_negative, if_negative);
 }
@@ -259,7 +276,8 @@ inline LaneFloat where_not_negative(LaneFloat x, LaneFloat if_not_negative, Lane
 // Inline float math, written once for a "lane" type V: Vectorized<float> in
 // the AVX2/AVX-512 builds, LaneFloat in the DEFAULT build. V provides V(float),
 // + - * /, comparisons, where, abs, clamp_to, fmadd, fnmadd, round_to_integer,
-// times_power_of_two, reciprocal_of_at_least_one and where_not_negative
+// times_power_of_two, divide_by_at_least_one, with_sign_of and
+// where_not_negative
 // (above). The polynomials' coefficients come from tools/fit_normal_cdf.py.
 namespace lanes {
 
@@ -272,17 +290,21 @@ struct ReducedExp {
   V n;  // an integer
   V m;
 };
+// x in [-104, 89] or NaN.
 template <class V>
-inline ReducedExp<V> reduced_exp(const V& x) {
-  const V clamped = clamp_to(x, V(-104.0f), V(89.0f));
-  const V n = round_to_integer(clamped * V(1.44269504f));
-  V r = fnmadd(n, V(0.693145752f), clamped);  // ln 2's high bits...
-  r = fnmadd(n, V(1.42860677e-06f), r);       // ...and the rest
+inline ReducedExp<V> reduce_exp_argument(const V& x) {
+  const V n = round_to_integer(x * V(1.44269504f));
+  V r = fnmadd(n, V(0.693145752f), x);   // ln 2's high bits...
+  r = fnmadd(n, V(1.42860677e-06f), r);  // ...and the rest
   V p = fmadd(V(0.00139066996f), r, V(0.00836294424f));
   p = fmadd(p, r, V(0.0416667499f));
   p = fmadd(p, r, V(0.166665792f));
   p = fmadd(p, r, V(0.5f));
   return {n, fmadd(r * r, p, r)};
+}
+template <class V>
+inline ReducedExp<V> reduced_exp(const V& x) {
+  return reduce_exp_argument(clamp_to(x, V(-104.0f), V(89.0f)));
 }
 // exp(x), about 1 ulp.
 template <class V>
@@ -304,6 +326,16 @@ inline ExpAndComplement<V> exp_and_complement(const V& x) {
   const V power = times_power_of_two(V(1.0f), e.n);
   return {times_power_of_two(e.m + V(1.0f), e.n), fnmadd(power, e.m, V(1.0f) - power)};
 }
+// s exp(x) and s (1 - exp(x)) for x in [-104, 0] (or NaN) and s a power of
+// two: the argument needs no clamp, and 2^n <= 1, so s exp(x) = s 2^n +
+// s 2^n m is one fma (no 2^n overflows). The scale is exact, and saves the
+// callers a product.
+template <class V>
+inline ExpAndComplement<V> scaled_exp_and_complement_below_zero(const V& x, float scale) {
+  const ReducedExp<V> e = reduce_exp_argument(x);
+  const V power = times_power_of_two(V(scale), e.n);
+  return {fmadd(power, e.m, power), fnmadd(power, e.m, V(scale) - power)};
+}
 // exp(x) - 1: near 0 from the complement, past 16 (where exp(x) - 1 loses
 // nothing) from exp.
 template <class V>
@@ -323,18 +355,20 @@ inline V tanh_cubic_part(const V& z) {
   s = fmadd(s, z, V(0.13333413f));
   return fmadd(s, z, V(-0.333333343f));
 }
-// tanh x: below |x| = 1, x + x^3 S(x^2) (its x^3 term underflows harmlessly,
-// and a zero keeps its sign); above, (1 - e) / (1 + e) with e = exp(-2 |x|)
-// and the sign of x, 1 - e from the complement (1.5 ulps there, 2 nearer 0,
-// hence the polynomial).
+// tanh x, computed on a = |x| and given x's sign last (a zero keeps its
+// sign): below a = 1, a + a^3 S(a^2) (its a^3 term underflows harmlessly);
+// above, (1 - e) / (1 + e) with e = exp(-2a), 1 - e from the complement (1.5
+// ulps there, 2 nearer 0, hence the polynomial). Past a = 52 e is 0, so the
+// exp's argument is clamped there.
 template <class V>
 inline V tanh(const V& x) {
   const V magnitude = abs(x);
-  const V z = x * x;
-  const V small = where(x == V(0.0f), x, fmadd(x * z, tanh_cubic_part(z), x));
-  const ExpAndComplement<V> e = exp_and_complement(V(-2.0f) * magnitude);
-  const V t = e.one_minus_exp / (V(1.0f) + e.exp);
-  return where(magnitude < V(1.0f), small, where(x < V(0.0f), V(0.0f) - t, t));
+  const V z = magnitude * magnitude;
+  const V small = fmadd(magnitude * z, tanh_cubic_part(z), magnitude);
+  const ExpAndComplement<V> e =
+      scaled_exp_and_complement_below_zero(clamp_below(V(-2.0f) * magnitude, V(-104.0f)), 1.0f);
+  const V large = e.one_minus_exp / (V(1.0f) + e.exp);
+  return with_sign_of(where(magnitude < V(1.0f), small, large), x);
 }
 // x - tanh x without its cancellation: -x^3 S(x^2) below |x| = 1, and above,
 // (|x| - 1) + 2e / (1 + e), a sum of two positive terms (x - tanh x would
@@ -349,47 +383,56 @@ inline V x_minus_tanh(const V& x) {
   return where(magnitude < V(1.0f), small, where(x < V(0.0f), V(0.0f) - tail, tail));
 }
 
-// Phi(-|x|) exp(x^2 / 2), every |x|, is T(q) = 1/2 - q U(q): q = w / (1 + w),
-// w = 0.6 |x|, T of degree 9 (tools/fit_normal_cdf.py prints T; U's
-// coefficients are T's after the first, negated: relative error 7e-9 up to
-// |x| = 4, 6e-5 beyond, where Phi(-|x|) < 4e-5 and float's 1 + erf is all
-// cancellation). One piece for every x, so no second polynomial to blend with
-// near 0, where q = w / (1 + w) keeps w's relative precision (1 - t,
-// t = 1 / (1 + w), would lose it to t's rounding). This returns q U(q), so
-// that the caller's 1/2 enters in its last rounding. |x| past 20 changes
-// nothing (exp(-x^2 / 2) is 0 in float) and keeps the reciprocal's argument
-// finite; a NaN comes through the clamp.
+// Phi and its density are built on g = exp(-x^2 / 2) and h = 1 - g. Beyond
+// |x| = kGaussianEnd, -x^2 / 2 < -104 and g is 0 in float, so |x| is clamped
+// there once, for the exp and for T below (a NaN comes through the clamp).
+constexpr float kGaussianEnd = 14.4f;
+// g / 2 and h / 2 for 0 <= a <= kGaussianEnd (or NaN), g = exp(-a^2 / 2):
+// halves, because Phi below wants them.
 template <class V>
-inline V normal_tail_drop(const V& abs_x) {
-  const V w = V(0.6f) * clamp_above(abs_x, V(20.0f));
-  const V q = w * reciprocal_of_at_least_one(w + V(1.0f));
-  V u = fmadd(V(-0.0562241822f), q, V(0.132767975f));
-  u = fmadd(u, q, V(-0.10541226f));
-  u = fmadd(u, q, V(0.079330802f));
-  u = fmadd(u, q, V(-0.0276850834f));
-  u = fmadd(u, q, V(-0.0494201146f));
-  u = fmadd(u, q, V(-0.108816884f));
-  u = fmadd(u, q, V(-0.0295138527f));
-  u = fmadd(u, q, V(0.664903283f));
+inline ExpAndComplement<V> half_gaussian(const V& a) {
+  return scaled_exp_and_complement_below_zero(V(-0.5f) * a * a, 0.5f);
+}
+// Phi(-a) exp(a^2 / 2), a = |x| up to kGaussianEnd, is T(q) = 1/2 - q U(q):
+// q = a / (a + kTailOffset), T of degree 9 (tools/fit_normal_cdf.py prints
+// T; the coefficients below are 2U's, T's after the first negated and
+// doubled: relative error 6.3e-9 up to |x| = 4, 5.4e-5 beyond, where
+// Phi(-|x|) < 4e-5 and float's 1 + erf is all cancellation). One piece for
+// every x, so no second polynomial to blend with near 0, where a / (a + c)
+// keeps a's relative precision (1 - c / (a + c) would lose it to the
+// quotient's rounding). This returns 2 q U(q), so that the caller's 1/2
+// enters in its last rounding.
+template <class V>
+inline V normal_tail_drop(const V& a) {
+  constexpr float kTailOffset = 1.66666663f;  // float(5 / 3)
+  const V q = divide_by_at_least_one(a, a + V(kTailOffset));
+  V u = fmadd(V(-0.111777201f), q, V(0.263457865f));
+  u = fmadd(u, q, V(-0.208147451f));
+  u = fmadd(u, q, V(0.156805709f));
+  u = fmadd(u, q, V(-0.0546227992f));
+  u = fmadd(u, q, V(-0.0990159884f));
+  u = fmadd(u, q, V(-0.217610821f));
+  u = fmadd(u, q, V(-0.0590291247f));
+  u = fmadd(u, q, V(1.32980657f));
   return q * u;
 }
-// Phi(x), GELU within 1.9 ulps from -0.5 up and 8 down to -3
-// (tests/test_accuracy.py, which also holds it against torch's), from
-// g = exp(-x^2 / 2) and h = 1 - g: Phi(-|x|) = (1/2 - q U) g, one fnmadd; for
-// x >= 0, Phi = 1/2 + (h / 2 + q U g), where the 1/2 enters in the last
-// rounding (near 0, where GELU is nearly x / 2, 1 - Phi(-|x|) would round
-// twice and lose an ulp).
+// Phi(x), GELU within 2 ulps from -0.5 up and 8 down to -3
+// (tests/test_accuracy.py, which also holds it against torch's), from a =
+// |x| clamped and g / 2, h / 2 (half_gaussian): Phi(-|x|) = (1/2 - q U) g,
+// one fnmadd; for x >= 0, Phi = 1/2 + (h / 2 + q U g), where the 1/2 enters
+// in the last rounding (near 0, where GELU is nearly x / 2, 1 - Phi(-|x|)
+// would round twice and lose an ulp).
 template <class V>
-inline V normal_cdf_from(const V& x, const V& gaussian, const V& one_minus_gaussian) {
-  const V drop = normal_tail_drop(abs(x));
-  const V lower = fnmadd(drop, gaussian, V(0.5f) * gaussian);
-  const V upper = V(0.5f) + fmadd(drop, gaussian, V(0.5f) * one_minus_gaussian);
+inline V normal_cdf_from(const V& x, const V& a, const ExpAndComplement<V>& half_gaussian) {
+  const V drop = normal_tail_drop(a);
+  const V lower = fnmadd(drop, half_gaussian.exp, half_gaussian.exp);
+  const V upper = V(0.5f) + fmadd(drop, half_gaussian.exp, half_gaussian.one_minus_exp);
   return where_not_negative(x, upper, lower);
 }
 template <class V>
 inline V normal_cdf(const V& x) {
-  const ExpAndComplement<V> gaussian = exp_and_complement(V(-0.5f) * x * x);
-  return normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp);
+  const V a = clamp_above(abs(x), V(kGaussianEnd));
+  return normal_cdf_from(x, a, half_gaussian(a));
 }
 
 }  // namespace lanes
@@ -489,10 +532,9 @@ TORCH_ACT_HD inline NormalCdfAndDensity<T> normal_cdf_and_density(T x) {
 namespace lanes {
 template <class V>
 inline NormalCdfAndDensity<V> normal_cdf_and_density(const V& x) {
-  const ExpAndComplement<V> gaussian = exp_and_complement(V(-0.5f) * x * x);
-  return {
-      normal_cdf_from(x, gaussian.exp, gaussian.one_minus_exp),
-      V(float(kInvSqrt2Pi)) * gaussian.exp};
+  const V a = clamp_above(abs(x), V(kGaussianEnd));
+  const ExpAndComplement<V> gaussian = half_gaussian(a);
+  return {normal_cdf_from(x, a, gaussian), V(float(2 * kInvSqrt2Pi)) * gaussian.exp};
 }
 }  // namespace lanes
 #endif
