@@ -416,7 +416,7 @@ inline V normal_tail_drop(const V& a) {
   u = fmadd(u, q, V(1.32980657f));
   return q * u;
 }
-// Phi(x), GELU within 2 ulps from -0.5 up and 8 down to -3
+// Phi(x), GELU within 1.9 ulps from -0.5 up and 7 down to -3
 // (tests/test_accuracy.py, which also holds it against torch's), from a =
 // |x| clamped and g / 2, h / 2 (half_gaussian): Phi(-|x|) = (1/2 - q U) g,
 // one fnmadd; for x >= 0, Phi = 1/2 + (h / 2 + q U g), where the 1/2 enters

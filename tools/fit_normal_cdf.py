@@ -8,8 +8,9 @@ up to 4x in accuracy at these degrees):
 - Phi(-|x|) = exp(-x^2/2) T(q), q = |x| / (|x| + TAIL_OFFSET), T of
   degree 9, fitted over [0, 4] (beyond 4 Phi(-|x|) < 4e-5: the relative error
   there stays near 1e-4, where torch's 1 + erf is all cancellation). A
-  polynomial in q, not in t = 1 - q: the kernel computes q as w t, exact to
-  an ulp of q, while near x = 0 t's rounding alone would cost GELU 2 ulps;
+  polynomial in q, not in t = 1 - q: the kernel computes q as one refined
+  quotient, within an ulp of q, while near x = 0 t's rounding alone would
+  cost GELU 2 ulps;
 - exp(r) = 1 + r + r^2 P(r) for |r| <= ln(2) / 2, P of degree 4;
 - tanh(x) = x + x^3 S(x^2) for |x| < TANH_SMALL, S of degree 7 (beyond it
   the kernel's (1 - e) / (1 + e), e = exp(-2|x|), is within 1.5 ulps).
